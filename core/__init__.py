@@ -1,0 +1,1 @@
+"""What every part of Docbridge shares: settings, errors, ids, tokens, auth, events, extensions."""

@@ -1,0 +1,343 @@
+"""Typed, frozen settings, validated once at start-up.
+
+Layers, lowest first: the dataclass defaults, the YAML file named by ``DOCBRIDGE_CONFIG``,
+``DOCBRIDGE_*`` environment variables, then the overrides a test passes to ``create_app``.
+A nested key is reached from the environment with a double underscore:
+``DOCBRIDGE_ONLYOFFICE__JWT_SECRET`` sets ``onlyoffice.jwt_secret``. Values of list or
+mapping keys are parsed as YAML when they come from the environment.
+
+Every error names where the value came from, the dotted key and the reason, and stops the
+start: request code never meets a bad setting.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+import os
+import types
+import typing
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+
+ENV_PREFIX = "DOCBRIDGE_"
+# Read by gunicorn.conf.py and the Makefile, not by the application.
+PROCESS_ENV_KEYS = frozenset({"CONFIG", "HOST", "PORT", "WORKERS", "THREADS"})
+
+
+class ConfigError(Exception):
+    def __init__(self, source: str, key: str, reason: str) -> None:
+        super().__init__(f"{source}: {key}: {reason}")
+        self.source = source
+        self.key = key
+        self.reason = reason
+
+
+@dataclass(frozen=True, slots=True)
+class OidcSettings:
+    issuer: str = ""
+    audience: str = ""
+    jwks_url: str = ""
+    algorithms: tuple[str, ...] = ("RS256",)
+    username_claim: str = "preferred_username"
+    client_id: str = ""
+    auto_create_users: bool = True
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.issuer)
+
+
+@dataclass(frozen=True, slots=True)
+class MimetypeSettings:
+    mime_type: str
+    extension: str = ""
+    name: str = ""
+    description: str = ""
+    icon: str = ""
+    default_app: str = ""
+    allow_creation: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class RegistrySettings:
+    # None keeps the built-in list; an admin's list replaces it whole.
+    mimetypes: tuple[MimetypeSettings, ...] | None = None
+    provider_secret: str = ""
+    max_provider_ttl_seconds: int = 600
+    launch_timeout_seconds: float = 10.0
+
+
+@dataclass(frozen=True, slots=True)
+class OnlyofficeSettings:
+    name: str = "OnlyOffice"
+    document_server_url: str = ""
+    document_server_internal_url: str = ""
+    docbridge_url_for_document_server: str = ""
+    jwt: bool = True
+    jwt_secret: str = ""
+    jwt_header: str = "Authorization"
+    jwt_leeway_seconds: int = 60
+    max_download_bytes: int = 104_857_600
+    forcesave: bool = True
+    verify_tls: bool = True
+    timeout_seconds: float = 120.0
+    icon: str = ""
+    priority: int = 0
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.document_server_url)
+
+
+@dataclass(frozen=True, slots=True)
+class WopiAppSettings:
+    name: str
+    discovery_url: str
+    icon: str = ""
+    refresh_seconds: int = 3600
+    priority: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class WopiSettings:
+    apps: tuple[WopiAppSettings, ...] = ()
+    proof_keys: Literal["required", "if-published", "off"] = "if-published"
+    lock_seconds: int = 1800
+    verify_tls: bool = True
+    timeout_seconds: float = 10.0
+
+
+@dataclass(frozen=True, slots=True)
+class StorageSettings:
+    backend: str = "local"
+    webdav_url: str = ""
+    webdav_username: str = ""
+    webdav_password: str = ""
+    max_upload_bytes: int = 0
+    orphan_grace_seconds: int = 3600
+    # For the data-safety tests only: "exit-after-blob" kills the process between the blob
+    # rename and the metadata commit.
+    fault_injection: Literal["", "exit-after-blob"] = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ExtensionSettings:
+    required: tuple[str, ...] = ()
+    disabled: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    public_url: str = "http://127.0.0.1:8080"
+    data_dir: Path = Path("data")
+    database_url: str = ""
+    secret_key: str = ""
+    storage_id: str = "docbridge"
+    admin_user: str = "admin"
+    admin_password: str = ""
+    basic_auth: bool = True
+    access_token_ttl_seconds: int = 36_000
+    session_cookie_secure: bool = False
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    oidc: OidcSettings = field(default_factory=OidcSettings)
+    app_registry: RegistrySettings = field(default_factory=RegistrySettings)
+    onlyoffice: OnlyofficeSettings = field(default_factory=OnlyofficeSettings)
+    wopi: WopiSettings = field(default_factory=WopiSettings)
+    storage: StorageSettings = field(default_factory=StorageSettings)
+    extensions: ExtensionSettings = field(default_factory=ExtensionSettings)
+
+    @property
+    def effective_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{(self.data_dir / 'metadata.sqlite3').resolve()}"
+
+    @property
+    def public_base(self) -> str:
+        return self.public_url.rstrip("/")
+
+
+# --- loading ---------------------------------------------------------------------------
+
+
+def load_settings(
+    environ: Mapping[str, str] | None = None,
+    overrides: Mapping[str, Any] | None = None,
+) -> Settings:
+    """Build the settings from all layers; raise ConfigError naming file, key and reason."""
+    environ = os.environ if environ is None else environ
+    layers: list[tuple[str, Mapping[str, Any]]] = []
+    config_path = environ.get(ENV_PREFIX + "CONFIG")
+    if config_path:
+        layers.append((config_path, _read_yaml(config_path)))
+    env_values = _environment_layer(environ)
+    if env_values:
+        layers.append(("environment", env_values))
+    if overrides:
+        layers.append(("overrides", overrides))
+    merged: dict[str, Any] = {}
+    sources: dict[str, str] = {}
+    for source, layer in layers:
+        _merge(merged, sources, layer, source, "")
+    return _build(Settings, merged, sources, "")
+
+
+def _read_yaml(path: str) -> Mapping[str, Any]:
+    try:
+        with open(path, encoding="utf-8") as handle:
+            data = yaml.safe_load(handle)
+    except OSError as error:
+        raise ConfigError(path, "-", f"cannot read the file: {error.strerror}") from error
+    except yaml.YAMLError as error:
+        raise ConfigError(path, "-", f"not valid YAML: {error}") from error
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise ConfigError(path, "-", "the top level must be a mapping of keys")
+    return data
+
+
+def _environment_layer(environ: Mapping[str, str]) -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    for name, raw in environ.items():
+        if not name.startswith(ENV_PREFIX):
+            continue
+        suffix = name[len(ENV_PREFIX) :]
+        if suffix in PROCESS_ENV_KEYS:
+            continue
+        path = [part.lower() for part in suffix.split("__")]
+        target = values
+        for part in path[:-1]:
+            target = target.setdefault(part, {})
+            if not isinstance(target, dict):
+                raise ConfigError("environment", name, "conflicts with another variable")
+        target[path[-1]] = _EnvText(raw)
+    return values
+
+
+class _EnvText(str):
+    """A value from the environment: still text, to be cast by the field's type."""
+
+
+def _merge(
+    merged: dict[str, Any], sources: dict[str, str], layer: Mapping[str, Any], source: str, prefix: str
+) -> None:
+    for key, value in layer.items():
+        dotted = f"{prefix}{key}"
+        if isinstance(value, Mapping) and isinstance(merged.get(key), dict):
+            _merge(merged[key], sources, value, source, dotted + ".")
+            continue
+        if isinstance(value, Mapping):
+            merged[key] = {}
+            _merge(merged[key], sources, value, source, dotted + ".")
+            continue
+        merged[key] = value
+        sources[dotted] = source
+
+
+def _build(cls: type, raw: Mapping[str, Any], sources: Mapping[str, str], prefix: str) -> Any:
+    hints = typing.get_type_hints(cls)
+    fields = {item.name: item for item in dataclasses.fields(cls)}
+    for key in raw:
+        if key not in fields:
+            raise ConfigError(_source_of(sources, prefix + str(key)), prefix + str(key), "unknown key")
+    values: dict[str, Any] = {}
+    for name, item in fields.items():
+        dotted = prefix + name
+        if name in raw:
+            values[name] = _cast(hints[name], raw[name], sources, dotted)
+        elif item.default is dataclasses.MISSING and item.default_factory is dataclasses.MISSING:
+            raise ConfigError(_source_of(sources, prefix.rstrip(".")), dotted, "required key is missing")
+    return cls(**values)
+
+
+def _source_of(sources: Mapping[str, str], dotted: str) -> str:
+    while dotted:
+        if dotted in sources:
+            return sources[dotted]
+        for key, source in sources.items():
+            if key.startswith(dotted + ".") or key.startswith(dotted + "["):
+                return source
+        dotted = dotted.rpartition(".")[0]
+    return "settings"
+
+
+def _cast(hint: Any, value: Any, sources: Mapping[str, str], dotted: str) -> Any:
+    source = _source_of(sources, dotted)
+    origin = typing.get_origin(hint)
+    args = typing.get_args(hint)
+    if isinstance(value, _EnvText) and (origin in (tuple, list) or dataclasses.is_dataclass(hint)):
+        value = _yaml_value(value, source, dotted)
+    if origin in (types.UnionType, typing.Union):
+        if value is None or (isinstance(value, _EnvText) and value == "" and type(None) in args):
+            if type(None) in args:
+                return None
+        inner = [arg for arg in args if arg is not type(None)]
+        return _cast(inner[0], value, sources, dotted)
+    if origin is Literal:
+        if value not in args:
+            allowed = ", ".join(repr(arg) for arg in args)
+            raise ConfigError(source, dotted, f"must be one of {allowed}, not {value!r}")
+        return str(value)
+    if origin is tuple:
+        if isinstance(value, str) and not isinstance(value, _EnvText):
+            raise ConfigError(source, dotted, "must be a list")
+        if isinstance(value, _EnvText):
+            value = [part.strip() for part in value.split(",") if part.strip()]
+        if not isinstance(value, (list, tuple)):
+            raise ConfigError(source, dotted, "must be a list")
+        inner_hint = args[0]
+        return tuple(
+            _cast(inner_hint, item, sources, f"{dotted}[{index}]") for index, item in enumerate(value)
+        )
+    if dataclasses.is_dataclass(hint):
+        if not isinstance(value, Mapping):
+            raise ConfigError(source, dotted, "must be a mapping of keys")
+        return _build(typing.cast(type, hint), value, sources, dotted + ".")
+    if hint is bool:
+        return _cast_bool(value, source, dotted)
+    if hint in (int, float):
+        if isinstance(value, bool):
+            raise ConfigError(source, dotted, f"must be a number, not {value!r}")
+        try:
+            number = hint(value)
+        except (TypeError, ValueError):
+            raise ConfigError(source, dotted, f"must be a number, not {value!r}") from None
+        if number < 0:
+            raise ConfigError(source, dotted, "must not be negative")
+        return number
+    if hint is str:
+        if not isinstance(value, (str, int, float)) or isinstance(value, bool):
+            raise ConfigError(source, dotted, f"must be text, not {type(value).__name__}")
+        return str(value)
+    if hint is Path:
+        if not isinstance(value, str) or not value:
+            raise ConfigError(source, dotted, "must be a path")
+        return Path(value)
+    if isinstance(hint, type) and issubclass(hint, enum.Enum):
+        try:
+            return hint(value)
+        except ValueError:
+            raise ConfigError(source, dotted, f"unknown value {value!r}") from None
+    raise ConfigError(source, dotted, f"unsupported setting type {hint!r}")
+
+
+def _cast_bool(value: Any, source: str, dotted: str) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in ("1", "true", "yes", "on"):
+        return True
+    if text in ("0", "false", "no", "off"):
+        return False
+    raise ConfigError(source, dotted, f"must be true or false, not {value!r}")
+
+
+def _yaml_value(value: str, source: str, dotted: str) -> Any:
+    try:
+        return yaml.safe_load(value)
+    except yaml.YAMLError as error:
+        raise ConfigError(source, dotted, f"not valid YAML: {error}") from error

@@ -1,0 +1,74 @@
+"""In-process events the storage service publishes, for listeners that extensions subscribe.
+
+A listener runs after the change is committed. A failing listener is logged and never fails
+the save that published the event.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from core.ids import ResourceId
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class FileCreated:
+    file_id: ResourceId
+    parent_id: ResourceId
+    name: str
+    user_id: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class VersionSaved:
+    file_id: ResourceId
+    version: int
+    size: int
+    user_id: str | None
+    source: str
+    recovered: bool
+
+
+@dataclass(frozen=True, slots=True)
+class FileRenamed:
+    file_id: ResourceId
+    old_name: str
+    new_name: str
+
+
+@dataclass(frozen=True, slots=True)
+class FileDeleted:
+    file_id: ResourceId
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class LockChanged:
+    file_id: ResourceId
+    lock_id: str  # "" when the file was unlocked
+    app_name: str
+
+
+Event = FileCreated | VersionSaved | FileRenamed | FileDeleted | LockChanged
+E = TypeVar("E")
+
+
+class EventBus:
+    def __init__(self) -> None:
+        self._listeners: dict[type, list[Callable[[Any], None]]] = defaultdict(list)
+
+    def subscribe(self, event_type: type[E], listener: Callable[[E], None]) -> None:
+        self._listeners[event_type].append(listener)
+
+    def publish(self, event: Event) -> None:
+        for listener in self._listeners.get(type(event), ()):
+            try:
+                listener(event)
+            except Exception:  # a listener's failure must never undo or fail a save
+                log.exception("event listener %r failed on %s", listener, type(event).__name__)

@@ -1,0 +1,1 @@
+"""Storage: the file/folder/version interface, its value types, and its backends."""

@@ -1,0 +1,93 @@
+"""The storage contract: what every storage composition offers, and what a byte backend must do.
+
+`Storage` is the file/folder/version interface the services use. `BlobStore` is the small
+seam a byte backend implements (local disk, WebDAV, …); the metadata half is SQL through
+SQLAlchemy Core. Backends turn their native failures into `core.errors` exceptions.
+"""
+
+from __future__ import annotations
+
+from typing import BinaryIO, Iterator, Protocol
+
+from core.ids import ResourceId
+from storage.types import Node, SaveOrigin, StoredBlob, Version
+
+
+class BlobStore(Protocol):
+    """Immutable blobs addressed by keys Docbridge chooses (never a user-given name)."""
+
+    def put(self, key: str, content: BinaryIO, *, max_bytes: int | None = None) -> StoredBlob:
+        """Store all of `content` under `key`; visible only once complete and durable.
+
+        Raises PayloadTooLarge past `max_bytes`, leaving nothing behind."""
+        ...
+
+    def open(self, key: str) -> BinaryIO: ...
+
+    def size(self, key: str) -> int: ...
+
+    def delete(self, key: str) -> None:
+        """Remove the blob; a missing key is not an error."""
+        ...
+
+    def keys(self) -> Iterator[str]: ...
+
+    def sweep_temporary(self, older_than_seconds: float) -> int:
+        """Remove unfinished writes older than the given age; return how many."""
+        ...
+
+    def check_writable(self) -> None: ...
+
+
+class Storage(Protocol):
+    """Files, folders and versions. Every save is a new version; nothing is overwritten."""
+
+    def stat(self, node_id: ResourceId) -> Node: ...
+
+    def ancestors(self, node_id: ResourceId) -> list[Node]:
+        """The node's folders from the space root down to its parent."""
+        ...
+
+    def list_folder(self, folder_id: ResourceId) -> list[Node]: ...
+
+    def find_child(self, folder_id: ResourceId, name: str) -> Node | None: ...
+
+    def create_folder(self, parent_id: ResourceId, name: str) -> Node: ...
+
+    def create_file(
+        self,
+        parent_id: ResourceId,
+        name: str,
+        content: BinaryIO,
+        origin: SaveOrigin,
+        *,
+        max_bytes: int | None = None,
+    ) -> Node:
+        """Create a file with its version 1. AlreadyExists when the name is taken."""
+        ...
+
+    def write_version(
+        self,
+        file_id: ResourceId,
+        content: BinaryIO,
+        origin: SaveOrigin,
+        *,
+        expected_version: int | None = None,
+        max_bytes: int | None = None,
+    ) -> Version:
+        """Store `content` as the file's new current version (or a recovered one).
+
+        Raises VersionConflict when `expected_version` is given and is not current."""
+        ...
+
+    def open_version(self, file_id: ResourceId, number: int | None = None) -> tuple[Version, BinaryIO]:
+        """The given version (the current one by default) and its bytes, open for reading."""
+        ...
+
+    def list_versions(self, file_id: ResourceId) -> list[Version]: ...
+
+    def restore_version(self, file_id: ResourceId, number: int, origin: SaveOrigin) -> Version: ...
+
+    def rename(self, node_id: ResourceId, new_name: str) -> Node: ...
+
+    def delete(self, node_id: ResourceId) -> None: ...

@@ -1,0 +1,144 @@
+"""Tables of the metadata store. Schema changes are Alembic migrations in ``migrations/``;
+an extension that needs tables of its own defines them on the same `metadata` and ships a
+migration on its own Alembic branch."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+users = Table(
+    "users",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("name", String(255), nullable=False, unique=True),
+    Column("display_name", String(255), nullable=False),
+    Column("email", String(255), nullable=False, default=""),
+    Column("password_hash", Text, nullable=True),
+    Column("is_admin", Boolean, nullable=False, default=False),
+    Column("home_space_id", String(64), nullable=False),
+    Column("oidc_subject", String(255), nullable=True, unique=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+user_tokens = Table(
+    "user_tokens",
+    metadata,
+    Column("token_hash", String(64), primary_key=True),
+    Column("user_id", String(64), ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("label", String(255), nullable=False, default=""),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+spaces = Table(
+    "spaces",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("owner_id", String(64), ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("kind", String(32), nullable=False),
+    Column("name", String(255), nullable=False),
+)
+
+nodes = Table(
+    "nodes",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("space_id", String(64), ForeignKey("spaces.id", ondelete="CASCADE"), nullable=False),
+    Column("parent_id", String(64), ForeignKey("nodes.id", ondelete="CASCADE"), nullable=True),
+    Column("name", String(255), nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("mimetype", String(255), nullable=False),
+    Column("current_version", Integer, nullable=False, default=0),
+    Column("size", BigInteger, nullable=False, default=0),
+    Column("sha256", String(64), nullable=False, default=""),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("modified_at", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("parent_id", "name", name="uq_nodes_parent_name"),
+)
+
+versions = Table(
+    "versions",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("node_id", String(64), ForeignKey("nodes.id", ondelete="CASCADE"), nullable=False),
+    Column("number", Integer, nullable=False),
+    Column("blob_key", String(64), nullable=False),
+    Column("size", BigInteger, nullable=False),
+    Column("sha256", String(64), nullable=False),
+    Column("author_id", String(64), nullable=True),
+    Column("author_name", String(255), nullable=False, default=""),
+    Column("source", String(32), nullable=False),
+    Column("recovered", Boolean, nullable=False, default=False),
+    Column("dedupe_key", String(512), nullable=True),
+    Column("comment", Text, nullable=False, default=""),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("node_id", "number", name="uq_versions_node_number"),
+    UniqueConstraint("node_id", "dedupe_key", name="uq_versions_node_dedupe"),
+)
+
+# A blob written but not yet referenced by a committed version. A row older than the grace
+# period means the writer died between the blob rename and the metadata commit.
+pending_blobs = Table(
+    "pending_blobs",
+    metadata,
+    Column("blob_key", String(64), primary_key=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+links = Table(
+    "links",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("token", String(64), nullable=False, unique=True),
+    Column("node_id", String(64), ForeignKey("nodes.id", ondelete="CASCADE"), nullable=False),
+    Column("role", String(16), nullable=False),
+    Column("password_hash", Text, nullable=True),
+    Column("expires_at", DateTime(timezone=True), nullable=True),
+    Column("created_by", String(64), ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+locks = Table(
+    "locks",
+    metadata,
+    Column("node_id", String(64), ForeignKey("nodes.id", ondelete="CASCADE"), primary_key=True),
+    Column("lock_id", String(1024), nullable=False),
+    Column("app_name", String(255), nullable=False, default=""),
+    Column("user_id", String(64), nullable=True),
+    Column("expires_at", DateTime(timezone=True), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+app_providers = Table(
+    "app_providers",
+    metadata,
+    Column("name", String(255), primary_key=True),
+    Column("payload", Text, nullable=False),
+    Column("registered_at", DateTime(timezone=True), nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=False),
+)
+
+Index("ix_versions_node_id", versions.c.node_id)
+Index("ix_nodes_space_id", nodes.c.space_id)
+Index("ix_links_node_id", links.c.node_id)

@@ -1,0 +1,32 @@
+"""What a user may call a file or folder."""
+
+from __future__ import annotations
+
+import unicodedata
+
+from core.errors import InvalidName
+
+MAX_NAME_BYTES = 255
+
+
+def validate_name(name: str) -> str:
+    """Return `name` unchanged if it can be stored, else raise InvalidName saying why."""
+    if not name:
+        raise InvalidName("the name must not be empty", name)
+    if name in (".", ".."):
+        raise InvalidName("the name must not be '.' or '..'", name)
+    if "/" in name or "\\" in name:
+        raise InvalidName("the name must not contain a path segment ('/' or '\\')", name)
+    if any(unicodedata.category(char) == "Cc" for char in name):
+        raise InvalidName("the name must not contain NUL or control characters", name)
+    if len(name.encode("utf-8")) > MAX_NAME_BYTES:
+        raise InvalidName(f"the name must not be longer than {MAX_NAME_BYTES} bytes", name)
+    return name
+
+
+def split_extension(name: str) -> tuple[str, str]:
+    """("report", ".docx") for "report.docx"; ("", "") parts stay sensible for dotfiles."""
+    stem, dot, ext = name.rpartition(".")
+    if not dot or not stem:
+        return name, ""
+    return stem, "." + ext

@@ -1,0 +1,119 @@
+"""The editor config for ``DocsAPI.DocEditor``, built as a pure function over plain values.
+
+Since DS 7.1 the config token must carry ``document.key``, ``document.url``,
+``document.permissions``, ``editorConfig.callbackUrl`` and ``editorConfig.mode``; we sign the
+whole object (minus the page's event handlers, which are not data), so the token and the
+page can never disagree (a mismatch in permissions is error -23 in the editor).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from core.tokens import ViewMode
+from onlyoffice.ds_tokens import DsTokens
+from onlyoffice.formats import Format, OpenPlan
+
+# How long the signed config stays valid for the DS (onlyoffice-owncloud: jwt_expiration).
+CONFIG_TOKEN_TTL_SECONDS = 300
+
+
+@dataclass(frozen=True, slots=True)
+class EditorInput:
+    file_id: str
+    title: str
+    fmt: Format
+    plan: OpenPlan
+    document_key: str
+    download_url: str
+    callback_url: str
+    user_id: str
+    user_name: str
+    view_mode: ViewMode
+    lang: str
+    forcesave: bool
+    instance_id: str
+    owner_name: str = ""
+    modified: str = ""  # "YYYY-MM-DD HH:MM" as the info panel shows it
+
+
+def permissions_for(view_mode: ViewMode, plan: OpenPlan) -> dict[str, bool]:
+    """DS ``document.permissions`` from the user's view mode and how the format opens.
+
+    write + editable: everything; read (or write on a read-only format): view, download,
+    print, copy; view: look only (no download, no print, no copy)."""
+    can_edit = view_mode is ViewMode.WRITE and plan is OpenPlan.EDIT
+    can_take = view_mode is not ViewMode.VIEW
+    return {
+        "edit": can_edit,
+        "download": can_take,
+        "print": can_take,
+        "copy": can_take,
+        "review": can_edit,
+        "comment": can_edit,
+        "fillForms": can_edit,
+        "modifyFilter": can_edit,
+        "modifyContentControl": can_edit,
+        "chat": can_edit,
+        "protect": can_edit,
+        "editCommentAuthorOnly": False,
+        "deleteCommentAuthorOnly": False,
+    }
+
+
+def build_editor_config(given: EditorInput) -> dict[str, Any]:
+    """The unsigned config object; see `sign_config` for the token."""
+    permissions = permissions_for(given.view_mode, given.plan)
+    info: dict[str, Any] = {}
+    if given.owner_name:
+        info["owner"] = given.owner_name
+    if given.modified:
+        info["uploaded"] = given.modified
+    return {
+        "documentType": given.fmt.document_type.value,
+        "type": "desktop",
+        "width": "100%",
+        "height": "100%",
+        "document": {
+            "fileType": given.fmt.extension,
+            "key": given.document_key,
+            "title": given.title,
+            "url": given.download_url,
+            "referenceData": {"fileKey": given.file_id, "instanceId": given.instance_id},
+            "info": info,
+            "permissions": permissions,
+        },
+        "editorConfig": {
+            "callbackUrl": given.callback_url,
+            "mode": "edit" if permissions["edit"] else "view",
+            "lang": given.lang or "en",
+            "user": {"id": str(given.user_id), "name": given.user_name or str(given.user_id)},
+            "coEditing": {"mode": "fast", "change": True},
+            "customization": {"forcesave": bool(given.forcesave), "autosave": True},
+        },
+    }
+
+
+def sign_config(config: dict[str, Any], tokens: DsTokens, *, now: float | None = None) -> dict[str, Any]:
+    """`config` with ``token`` = HS256 JWT whose claims are the config itself (DS rule:
+    not wrapped in ``payload``). Unchanged when JWT is off."""
+    if not tokens.enabled:
+        return dict(config)
+    signed = dict(config)
+    signed["token"] = tokens.sign_object(config, ttl_seconds=CONFIG_TOKEN_TTL_SECONDS, now=now)
+    return signed
+
+
+def history_data(*, version: int, key: str, url: str, file_type: str, changes_url: str | None,
+                 previous: dict[str, str] | None, tokens: DsTokens,
+                 now: float | None = None) -> dict[str, Any]:
+    """The object for ``docEditor.setHistoryData``; with JWT on it carries its own token."""
+    data: dict[str, Any] = {"version": version, "key": key, "url": url, "fileType": file_type}
+    if changes_url:
+        data["changesUrl"] = changes_url
+    if previous:
+        data["previous"] = previous
+    if tokens.enabled:
+        data["token"] = tokens.sign_object(data, ttl_seconds=CONFIG_TOKEN_TTL_SECONDS, now=now)
+    return data

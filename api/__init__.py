@@ -1,0 +1,1 @@
+"""Docbridge's own JSON API under /api/v1: files, folders, versions and links."""

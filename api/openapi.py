@@ -1,0 +1,141 @@
+"""The OpenAPI 3.1 description of /api/v1, served at /api/v1/openapi.json."""
+
+from __future__ import annotations
+
+from typing import Any
+
+_ERROR = {"$ref": "#/components/schemas/Error"}
+_ID = {"name": "id", "in": "path", "required": True, "schema": {"type": "string"}, "description": "storage$space!opaque"}
+
+
+def _json(schema: dict[str, Any], description: str = "OK") -> dict[str, Any]:
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+def _errors(*codes: int) -> dict[str, Any]:
+    names = {400: "Bad request", 401: "Not authenticated", 403: "Forbidden", 404: "Not found", 409: "Conflict", 413: "Too large"}
+    return {str(code): _json(_ERROR, names[code]) for code in codes}
+
+
+def _ref(name: str) -> dict[str, Any]:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def openapi_document(server_url: str) -> dict[str, Any]:
+    binary = {"description": "The bytes", "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}}
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "Docbridge API", "version": "1"},
+        "servers": [{"url": server_url + "/api/v1"}],
+        "security": [{"basic": []}, {"accessToken": []}, {"bearer": []}, {"publicToken": []}],
+        "paths": {
+            "/me": {"get": {"summary": "The calling user", "responses": {"200": _json(_ref("Me")), **_errors(401)}}},
+            "/containers/{id}": {
+                "get": {
+                    "summary": "A folder and its children",
+                    "parameters": [_ID],
+                    "responses": {"200": _json(_ref("Container")), **_errors(400, 401, 404)},
+                }
+            },
+            "/containers/{id}/folders": {
+                "post": {
+                    "summary": "Create a folder",
+                    "parameters": [_ID],
+                    "requestBody": {"required": True, "content": {"application/json": {"schema": _ref("Name")}}},
+                    "responses": {"201": _json({"type": "object", "properties": {"id": {"type": "string"}}}), **_errors(400, 401, 403, 404)},
+                }
+            },
+            "/containers/{id}/files/{name}": {
+                "put": {
+                    "summary": "Upload a file: creates it (201) or stores a new version (200)",
+                    "parameters": [_ID, {"name": "name", "in": "path", "required": True, "schema": {"type": "string"}},
+                                   {"name": "If-Match", "in": "header", "schema": {"type": "string"}, "description": "Store only if this is still the current version's ETag"}],
+                    "requestBody": {"required": True, "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}},
+                    "responses": {"200": _json(_ref("Saved")), "201": _json(_ref("Saved"), "Created"), **_errors(400, 401, 403, 404, 409, 413)},
+                }
+            },
+            "/files/{id}": {
+                "get": {"summary": "File or folder metadata", "parameters": [_ID], "responses": {"200": _json(_ref("Node")), **_errors(400, 401, 404)}},
+                "patch": {
+                    "summary": "Rename (the id stays)",
+                    "parameters": [_ID],
+                    "requestBody": {"required": True, "content": {"application/json": {"schema": _ref("Name")}}},
+                    "responses": {"200": _json(_ref("Node")), **_errors(400, 401, 403, 404)},
+                },
+                "delete": {"summary": "Delete a file or folder", "parameters": [_ID], "responses": {"204": {"description": "Deleted"}, **_errors(400, 401, 403, 404)}},
+            },
+            "/files/{id}/content": {
+                "get": {"summary": "The current version's bytes (Range, ETag)", "parameters": [_ID], "responses": {"200": binary, "206": binary, **_errors(400, 401, 404)}}
+            },
+            "/files/{id}/versions": {
+                "get": {"summary": "All versions, newest first", "parameters": [_ID],
+                        "responses": {"200": _json({"type": "object", "properties": {"versions": {"type": "array", "items": _ref("Version")}}}), **_errors(401, 404)}}
+            },
+            "/files/{id}/versions/{version}/content": {
+                "get": {"summary": "One version's bytes", "parameters": [_ID, {"name": "version", "in": "path", "required": True, "schema": {"type": "integer"}}],
+                        "responses": {"200": binary, **_errors(401, 404)}}
+            },
+            "/files/{id}/versions/{version}/restore": {
+                "post": {"summary": "Make a copy of this version the current one", "parameters": [_ID, {"name": "version", "in": "path", "required": True, "schema": {"type": "integer"}}],
+                         "responses": {"200": _json(_ref("Version")), **_errors(401, 403, 404)}}
+            },
+            "/files/{id}/links": {
+                "get": {"summary": "Public links of a file or folder", "parameters": [_ID],
+                        "responses": {"200": _json({"type": "object", "properties": {"links": {"type": "array", "items": _ref("Link")}}}), **_errors(401, 403, 404)}},
+                "post": {
+                    "summary": "Create a public link",
+                    "parameters": [_ID],
+                    "requestBody": {"required": True, "content": {"application/json": {"schema": _ref("NewLink")}}},
+                    "responses": {"201": _json(_ref("Link"), "Created"), **_errors(400, 401, 403, 404)},
+                },
+            },
+            "/links/{id}": {
+                "delete": {"summary": "Revoke a public link", "parameters": [{**_ID, "description": "link id"}], "responses": {"204": {"description": "Revoked"}, **_errors(401, 404)}}
+            },
+        },
+        "components": {
+            "securitySchemes": {
+                "basic": {"type": "http", "scheme": "basic"},
+                "bearer": {"type": "http", "scheme": "bearer", "description": "OIDC access token"},
+                "accessToken": {"type": "apiKey", "in": "header", "name": "X-Access-Token"},
+                "publicToken": {"type": "apiKey", "in": "header", "name": "Public-Token"},
+            },
+            "schemas": {
+                "Error": {"type": "object", "required": ["code", "message"], "properties": {"code": {"type": "string"}, "message": {"type": "string"}}},
+                "Name": {"type": "object", "required": ["name"], "properties": {"name": {"type": "string"}}},
+                "Me": {"type": "object", "properties": {k: {"type": "string"} for k in ("id", "name", "display_name", "home_id")} | {"is_admin": {"type": "boolean"}}},
+                "Node": {
+                    "type": "object",
+                    "properties": {
+                        "id": {"type": "string"}, "name": {"type": "string"}, "type": {"enum": ["file", "folder"]},
+                        "mimetype": {"type": "string"}, "size": {"type": "integer"}, "version": {"type": "integer"},
+                        "sha256": {"type": "string"}, "created": {"type": "string", "format": "date-time"},
+                        "modified": {"type": "string", "format": "date-time"}, "parent_id": {"type": ["string", "null"]},
+                    },
+                },
+                "Container": {"allOf": [_ref("Node"), {"type": "object", "properties": {"path": {"type": "array", "items": _ref("Node")}, "children": {"type": "array", "items": _ref("Node")}}}]},
+                "Saved": {"type": "object", "properties": {"file_id": {"type": "string"}, "version": {"type": "integer"}}},
+                "Version": {
+                    "type": "object",
+                    "properties": {
+                        "version": {"type": "integer"}, "size": {"type": "integer"}, "sha256": {"type": "string"},
+                        "author": {"type": "string"}, "author_id": {"type": ["string", "null"]},
+                        "created": {"type": "string", "format": "date-time"}, "current": {"type": "boolean"},
+                        "recovered": {"type": "boolean"}, "source": {"type": "string"}, "comment": {"type": "string"},
+                    },
+                },
+                "NewLink": {
+                    "type": "object", "required": ["role"],
+                    "properties": {"role": {"enum": ["viewer", "editor", "uploader"]}, "password": {"type": "string"}, "expires_at": {"type": "string", "format": "date-time"}},
+                },
+                "Link": {
+                    "type": "object",
+                    "properties": {
+                        "id": {"type": "string"}, "token": {"type": "string"}, "url": {"type": "string"}, "node_id": {"type": "string"},
+                        "role": {"type": "string"}, "has_password": {"type": "boolean"},
+                        "expires_at": {"type": ["string", "null"], "format": "date-time"}, "created": {"type": "string", "format": "date-time"},
+                    },
+                },
+            },
+        },
+    }

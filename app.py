@@ -1,0 +1,116 @@
+"""Docbridge's entry point: ``create_app`` builds one configured application.
+
+gunicorn runs ``app:create_app()``; the Flask CLI finds it with ``flask --app app``.
+Settings are loaded and validated, the metadata store is migrated, built-in and installed
+extensions are loaded in order (storage backends first, since the services stand on one),
+and the blueprints are registered. No routes live here and nothing is kept in globals.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from typing import Any
+
+from flask import Flask
+
+import api.views
+import audit.extension
+import commands
+import core.extensions as extensions
+import storage.local.extension
+import web.health
+from core.config import Settings, load_settings
+from core.errors import ServerError
+from core.events import EventBus
+from core.instance import ensure_admin, instance_secret, prepare_data_dir
+from core.oidc import OidcVerifier
+from core.services import EXTENSION_KEY, Services
+from core.tokens import TokenService
+from storage.access import Access
+from storage.metadata.database import make_engine
+from storage.metadata.links import LinkStore
+from storage.metadata.locks import LockStore
+from storage.metadata.migrate import upgrade_to_head
+from storage.metadata.users import UserStore
+from storage.service import StorageService
+
+BUILTIN_EXTENSIONS: tuple[extensions.Extension, ...] = (
+    storage.local.extension,  # type: ignore[list-item]
+    audit.extension,  # type: ignore[list-item]
+)
+
+
+def create_app(overrides: dict[str, Any] | None = None) -> Flask:
+    settings = load_settings(overrides=overrides)
+    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    prepare_data_dir(settings)
+    secret = instance_secret(settings)
+
+    app = Flask(__name__, template_folder="templates", static_folder="web/static")
+    app.secret_key = hashlib.sha256(b"docbridge-session:" + secret).hexdigest()
+    app.config.update(
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=settings.session_cookie_secure,
+        MAX_CONTENT_LENGTH=None,
+    )
+
+    plan = extensions.plan_extensions(
+        BUILTIN_EXTENSIONS,
+        extensions.discover_entry_points(),
+        disabled_ids=settings.extensions.disabled,
+        required_ids=settings.extensions.required,
+    )
+    context = extensions.ExtensionContext(app=app, settings=settings, services=None)
+    storage_phase = [ext for ext in plan.ordered if ext.MANIFEST.kind is extensions.ExtensionKind.STORAGE]
+    for extension in storage_phase:
+        extension.register(context)
+
+    found = _build_services(settings, secret, context, plan)
+    app.extensions[EXTENSION_KEY] = found
+    context.services = found
+    ensure_admin(found.users, settings)
+    found.storage.sweep_orphans(settings.storage.orphan_grace_seconds)
+
+    for extension in plan.ordered:
+        if extension not in storage_phase:
+            extension.register(context)
+
+    api.views.init_app(app)
+    web.health.init_app(app)
+    commands.init_app(app)
+    return app
+
+
+def _build_services(
+    settings: Settings, secret: bytes, context: extensions.ExtensionContext, plan: extensions.LoadPlan
+) -> Services:
+    factory = context.blob_store_factories.get(settings.storage.backend)
+    if factory is None:
+        known = ", ".join(sorted(context.blob_store_factories)) or "none"
+        raise ServerError(
+            f"storage.backend {settings.storage.backend!r} is not provided by any enabled extension (available: {known})"
+        )
+    engine = make_engine(settings.effective_database_url)
+    upgrade_to_head(engine)
+    events = EventBus()
+    blobs = factory(settings)
+    storage_service = StorageService(
+        engine, blobs, settings.storage_id, events, fault_injection=settings.storage.fault_injection
+    )
+    return Services(
+        settings=settings,
+        engine=engine,
+        blobs=blobs,
+        storage=storage_service,
+        users=UserStore(engine, storage_service),
+        links=LinkStore(engine, settings.storage_id),
+        locks=LockStore(engine, events),
+        tokens=TokenService(hashlib.sha256(b"docbridge-access:" + secret).digest(), settings.access_token_ttl_seconds),
+        events=events,
+        access=Access(storage_service),
+        secret=secret,
+        oidc=OidcVerifier(settings.oidc) if settings.oidc.enabled else None,
+        extension_states=plan.states,
+    )

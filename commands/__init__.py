@@ -1,0 +1,108 @@
+"""Admin command line through Flask's CLI: ``flask --app app user …``, ``extensions list``,
+``storage gc``."""
+
+from __future__ import annotations
+
+import click
+from flask import Flask
+from flask.cli import AppGroup
+
+from core.errors import DocbridgeError
+from core.services import services
+
+user_group = AppGroup("user", help="Manage Docbridge users.")
+extensions_group = AppGroup("extensions", help="Inspect extensions.")
+storage_group = AppGroup("storage", help="Storage maintenance.")
+
+
+def _fail(error: DocbridgeError) -> None:
+    raise click.ClickException(error.message)
+
+
+@user_group.command("create")
+@click.argument("name")
+@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True, help="The user's password.")
+@click.option("--admin", is_flag=True, help="Make the user an administrator.")
+@click.option("--display-name", default="", help="Name shown to others (defaults to NAME).")
+@click.option("--email", default="")
+def create_user(name: str, password: str, admin: bool, display_name: str, email: str) -> None:
+    """Create a user with a personal space."""
+    try:
+        user = services().users.create(name, password, is_admin=admin, display_name=display_name, email=email)
+    except DocbridgeError as error:
+        _fail(error)
+        return
+    click.echo(f"created user {user.name} (id {user.id}, home {user.home_id})")
+
+
+@user_group.command("list")
+def list_users() -> None:
+    """List users."""
+    for user in services().users.list():
+        role = "admin" if user.is_admin else "user"
+        click.echo(f"{user.name}\t{role}\t{user.display_name}\t{user.id}")
+
+
+@user_group.command("delete")
+@click.argument("name")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+def delete_user(name: str, yes: bool) -> None:
+    """Delete a user and everything in their space."""
+    if not yes:
+        click.confirm(f"Delete {name} and all their files?", abort=True)
+    try:
+        services().users.delete(name)
+    except DocbridgeError as error:
+        _fail(error)
+        return
+    click.echo(f"deleted user {name}")
+
+
+@user_group.command("password")
+@click.argument("name")
+@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
+def set_password(name: str, password: str) -> None:
+    """Set a user's password."""
+    try:
+        services().users.set_password(name, password)
+    except DocbridgeError as error:
+        _fail(error)
+        return
+    click.echo(f"password of {name} changed")
+
+
+@user_group.command("token")
+@click.argument("name")
+@click.option("--label", default="cli", help="What the token is for.")
+def user_token(name: str, label: str) -> None:
+    """Print a new X-Access-Token for scripts."""
+    found = services()
+    try:
+        user = found.users.by_name(name)
+    except DocbridgeError as error:
+        _fail(error)
+        return
+    click.echo(found.users.issue_token(user.id, label))
+
+
+@extensions_group.command("list")
+def list_extensions() -> None:
+    """List extensions in load order with their state."""
+    for state in services().extension_states:
+        manifest = state.manifest
+        status = "enabled" if state.enabled else f"disabled: {state.reason}"
+        click.echo(f"{manifest.id}\t{manifest.version}\t{manifest.kind.value}\t{state.source}\t{status}")
+
+
+@storage_group.command("gc")
+@click.option("--grace-seconds", type=float, default=None, help="Age of unfinished saves to remove.")
+def storage_gc(grace_seconds: float | None) -> None:
+    """Remove blobs left behind by saves that never committed."""
+    found = services()
+    grace = found.settings.storage.orphan_grace_seconds if grace_seconds is None else grace_seconds
+    click.echo(f"removed {found.storage.sweep_orphans(grace)} orphan blob(s)")
+
+
+def init_app(app: Flask) -> None:
+    for group in (user_group, extensions_group, storage_group):
+        app.cli.add_command(group)

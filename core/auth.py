@@ -1,0 +1,160 @@
+"""Who is calling: turns request credentials into a `Principal`.
+
+Mechanisms, in the order they are looked at:
+
+1. ``Public-Token: <link token>``, with ``Authorization: Basic public:<password>`` when the
+   link has a password;
+2. ``X-Access-Token: <user token>`` (tokens made with ``flask user token``);
+3. ``Authorization: Bearer <OIDC access token>`` when an issuer is configured;
+4. ``Authorization: Basic <name:password>`` when ``basic_auth`` is on;
+5. the web UI's session cookie.
+
+Credentials that are present but wrong are an error (401), never a silent fall-through to
+anonymous access.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+from functools import wraps
+from typing import Any, Callable, TypeVar, cast
+
+from flask import g, request, session
+
+from core.errors import BadRequest, InvalidToken, NotFound, Unauthenticated
+from core.services import Services, services
+from storage.access import Principal
+from storage.types import User
+
+PUBLIC_USER = "public"
+SESSION_USER_KEY = "user_id"
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def principal_for_user(user: User) -> Principal:
+    return Principal(user_id=user.id, name=user.name, display_name=user.display_name, is_admin=user.is_admin)
+
+
+def _basic_credentials(header: str) -> tuple[str, str] | None:
+    scheme, _, value = header.partition(" ")
+    if scheme.lower() != "basic":
+        return None
+    try:
+        decoded = base64.b64decode(value.strip(), validate=True).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError):
+        raise Unauthenticated("malformed basic credentials") from None
+    name, colon, password = decoded.partition(":")
+    if not colon:
+        raise Unauthenticated("malformed basic credentials")
+    return name, password
+
+
+def _bearer(header: str) -> str | None:
+    scheme, _, value = header.partition(" ")
+    return value.strip() if scheme.lower() == "bearer" and value.strip() else None
+
+
+def authenticate(found: Services, headers: Any, session_user_id: str | None) -> Principal | None:
+    """The caller, None when no credentials were sent; Unauthenticated when they are bad."""
+    authorization = headers.get("Authorization", "")
+    public_token = headers.get("Public-Token", "")
+    if public_token:
+        link = found.links.by_token(public_token)
+        if link is None:
+            raise Unauthenticated("invalid or expired public link")
+        if link.has_password:
+            credentials = _basic_credentials(authorization) if authorization else None
+            if credentials is None or credentials[0] != PUBLIC_USER:
+                raise Unauthenticated("this public link needs a password")
+            if not found.links.check_password(link, credentials[1]):
+                raise Unauthenticated("wrong password for this public link")
+        return Principal(user_id=f"public-{link.id}", name=PUBLIC_USER, display_name="Guest", link=link)
+    access_token = headers.get("X-Access-Token", "")
+    if access_token:
+        user = found.users.by_token(access_token)
+        if user is None:
+            raise Unauthenticated("invalid access token")
+        return principal_for_user(user)
+    bearer = _bearer(authorization)
+    if bearer:
+        return principal_for_user(_oidc_user(found, bearer))
+    if authorization:
+        credentials = _basic_credentials(authorization)
+        if credentials is None:
+            raise Unauthenticated("unsupported authorization scheme")
+        if not found.settings.basic_auth:
+            raise Unauthenticated("basic authentication is disabled")
+        user = found.users.check_password(*credentials)
+        if user is None:
+            raise Unauthenticated("wrong user name or password")
+        return principal_for_user(user)
+    if session_user_id:
+        user = found.users.find(session_user_id)
+        if user is not None:
+            return principal_for_user(user)
+    return None
+
+
+_SAFE_NAME = re.compile(r"[^A-Za-z0-9._@-]")
+
+
+def _oidc_user(found: Services, token: str) -> User:
+    if found.oidc is None:
+        raise Unauthenticated("bearer tokens are not accepted: no OIDC issuer is configured")
+    claims = found.oidc.verify(token)
+    subject = str(claims["sub"])
+    user = found.users.by_oidc_subject(subject)
+    if user is not None:
+        return user
+    if not found.settings.oidc.auto_create_users:
+        raise InvalidToken("no Docbridge user for this identity")
+    wanted = str(claims.get(found.settings.oidc.username_claim) or subject)
+    name = _SAFE_NAME.sub("_", wanted)[:64] or "user"
+    try:
+        found.users.by_name(name)
+        name = f"{name[:50]}-{_SAFE_NAME.sub('_', subject[-8:])}"
+    except NotFound:
+        pass
+    try:
+        return found.users.create(
+            name,
+            None,
+            display_name=str(claims.get("name") or wanted),
+            email=str(claims.get("email") or ""),
+            oidc_subject=subject,
+        )
+    except BadRequest:
+        raise InvalidToken("the identity's user name cannot be used") from None
+
+
+def current_principal() -> Principal | None:
+    """The caller of the current request (cached on `g`)."""
+    if "principal" not in g:
+        g.principal = authenticate(services(), request.headers, session.get(SESSION_USER_KEY))
+    return cast(Principal | None, g.principal)
+
+
+def require_principal() -> Principal:
+    principal = current_principal()
+    if principal is None:
+        raise Unauthenticated("authentication required")
+    return principal
+
+
+def require_user() -> Principal:
+    """A logged-in user; public-link visitors are refused."""
+    principal = require_principal()
+    if principal.is_public:
+        raise Unauthenticated("this needs a user account, not a public link")
+    return principal
+
+
+def login_required(view: F) -> F:
+    @wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        require_principal()
+        return view(*args, **kwargs)
+
+    return cast(F, wrapper)

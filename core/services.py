@@ -1,0 +1,66 @@
+"""The services one Docbridge app runs with, built once in ``create_app``.
+
+Views reach them through `services()`; nothing keeps them in module globals, so two apps
+in one process (as in the tests) never share state.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from flask import Flask, current_app
+from sqlalchemy.engine import Engine
+
+from core.config import Settings
+from core.events import EventBus
+from core.oidc import OidcVerifier
+from core.tokens import TokenService
+from storage.access import Access
+from storage.interface import BlobStore
+from storage.metadata.links import LinkStore
+from storage.metadata.locks import LockStore
+from storage.metadata.users import UserStore
+from storage.service import StorageService
+
+if TYPE_CHECKING:
+    from core.extensions import ExtensionState
+
+EXTENSION_KEY = "docbridge"
+
+
+@dataclass(frozen=True, slots=True)
+class HealthReport:
+    healthy: bool
+    detail: str = ""
+
+
+@dataclass(slots=True)
+class Services:
+    settings: Settings
+    engine: Engine
+    blobs: BlobStore
+    storage: StorageService
+    users: UserStore
+    links: LinkStore
+    locks: LockStore
+    tokens: TokenService
+    events: EventBus
+    access: Access
+    secret: bytes
+    catalog: Any = None
+    oidc: OidcVerifier | None = None
+    extension_states: list[ExtensionState] = field(default_factory=list)
+    # name -> check; shown in /readyz details. A failing check here does not make the
+    # instance unready (a peer being down is not our readiness), it is reported.
+    health_checks: dict[str, Callable[[], HealthReport]] = field(default_factory=dict)
+
+
+def services() -> Services:
+    return services_of(current_app)
+
+
+def services_of(app: Flask) -> Services:
+    found: Services = app.extensions[EXTENSION_KEY]
+    return found

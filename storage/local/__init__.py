@@ -1,0 +1,1 @@
+"""The default byte backend: blobs on local disk under the data directory."""

@@ -1,0 +1,162 @@
+"""Users, their personal spaces and their access tokens (``X-Access-Token``)."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+import secrets
+from typing import Any
+
+from sqlalchemy import delete, insert, select, update
+from sqlalchemy.engine import Engine, Row
+from sqlalchemy.exc import IntegrityError
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from core.errors import AlreadyExists, BadRequest, NotFound
+from core.ids import ResourceId, new_opaque_id
+from storage.metadata.database import now_utc, write_transaction
+from storage.metadata.schema import spaces, user_tokens, users
+from storage.service import StorageService
+from storage.types import User
+
+TOKEN_PREFIX = "dbt_"
+_USER_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$")
+# Checked when the user does not exist, so a wrong name costs as much as a wrong password.
+_DUMMY_HASH = generate_password_hash("not a password")
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+class UserStore:
+    def __init__(self, engine: Engine, storage: StorageService) -> None:
+        self.engine = engine
+        self.storage = storage
+
+    def _user(self, row: Row[Any]) -> User:
+        return User(
+            id=row.id,
+            name=row.name,
+            display_name=row.display_name,
+            email=row.email,
+            is_admin=row.is_admin,
+            home_id=ResourceId(self.storage.storage_id, row.home_space_id, row.home_space_id),
+        )
+
+    def create(
+        self,
+        name: str,
+        password: str | None,
+        *,
+        is_admin: bool = False,
+        display_name: str = "",
+        email: str = "",
+        oidc_subject: str | None = None,
+    ) -> User:
+        if not _USER_NAME.match(name):
+            raise BadRequest("a user name is 1–64 letters, digits, '.', '_', '@' or '-'")
+        user_id = new_opaque_id()
+        try:
+            with write_transaction(self.engine) as connection:
+                if connection.execute(select(users.c.id).where(users.c.name == name)).first():
+                    raise AlreadyExists(f"user {name!r} already exists")
+                # The space row references the user, so the user row goes in first.
+                connection.execute(
+                    insert(users).values(
+                        id=user_id,
+                        name=name,
+                        display_name=display_name or name,
+                        email=email,
+                        password_hash=generate_password_hash(password) if password else None,
+                        is_admin=is_admin,
+                        home_space_id="",
+                        oidc_subject=oidc_subject,
+                        created_at=now_utc(),
+                    )
+                )
+                home = self.storage.create_space(connection, user_id, name)
+                connection.execute(update(users).where(users.c.id == user_id).values(home_space_id=home.space_id))
+        except IntegrityError:
+            raise AlreadyExists(f"user {name!r} already exists") from None
+        return self.get(user_id)
+
+    def get(self, user_id: str) -> User:
+        with self.engine.connect() as connection:
+            row = connection.execute(select(users).where(users.c.id == user_id)).first()
+        if row is None:
+            raise NotFound("no such user")
+        return self._user(row)
+
+    def find(self, user_id: str) -> User | None:
+        try:
+            return self.get(user_id)
+        except NotFound:
+            return None
+
+    def by_name(self, name: str) -> User:
+        with self.engine.connect() as connection:
+            row = connection.execute(select(users).where(users.c.name == name)).first()
+        if row is None:
+            raise NotFound(f"no user {name!r}")
+        return self._user(row)
+
+    def list(self) -> list[User]:
+        with self.engine.connect() as connection:
+            return [self._user(row) for row in connection.execute(select(users).order_by(users.c.name))]
+
+    def count(self) -> int:
+        with self.engine.connect() as connection:
+            return len(connection.execute(select(users.c.id)).all())
+
+    def delete(self, name: str) -> None:
+        user = self.by_name(name)
+        with write_transaction(self.engine) as connection:
+            space_ids = [row.id for row in connection.execute(select(spaces.c.id).where(spaces.c.owner_id == user.id))]
+            keys = self.storage.space_blob_keys(connection, space_ids)
+            connection.execute(delete(users).where(users.c.id == user.id))
+        self.storage.delete_unreferenced_blobs(keys)
+
+    def set_password(self, name: str, password: str) -> None:
+        user = self.by_name(name)
+        with self.engine.begin() as connection:
+            connection.execute(
+                update(users).where(users.c.id == user.id).values(password_hash=generate_password_hash(password))
+            )
+
+    def check_password(self, name: str, password: str) -> User | None:
+        with self.engine.connect() as connection:
+            row = connection.execute(select(users).where(users.c.name == name)).first()
+        stored = row.password_hash if row is not None and row.password_hash else _DUMMY_HASH
+        valid = check_password_hash(stored, password)
+        return self._user(row) if row is not None and row.password_hash and valid else None
+
+    def issue_token(self, user_id: str, label: str = "") -> str:
+        token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+        with self.engine.begin() as connection:
+            connection.execute(
+                insert(user_tokens).values(
+                    token_hash=_token_hash(token), user_id=user_id, label=label, created_at=now_utc()
+                )
+            )
+        return token
+
+    def by_token(self, token: str) -> User | None:
+        if not token.startswith(TOKEN_PREFIX):
+            return None
+        digest = _token_hash(token)
+        with self.engine.connect() as connection:
+            row = connection.execute(
+                select(users, user_tokens.c.token_hash)
+                .join(user_tokens, user_tokens.c.user_id == users.c.id)
+                .where(user_tokens.c.token_hash == digest)
+            ).first()
+        if row is None or not hmac.compare_digest(row.token_hash, digest):
+            return None
+        return self._user(row)
+
+    def by_oidc_subject(self, subject: str) -> User | None:
+        with self.engine.connect() as connection:
+            row = connection.execute(select(users).where(users.c.oidc_subject == subject)).first()
+        return self._user(row) if row else None

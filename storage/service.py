@@ -1,0 +1,528 @@
+"""The storage service: files, folders and versions over a blob store and SQL metadata.
+
+Every save follows one path: record the blob as pending, write it (temp file, fsync,
+rename), then in one transaction insert the version row, move the file's current version
+and clear the pending mark. A crash before that commit leaves the previous version current
+and an orphan blob that `sweep_orphans` removes; nothing partial is ever visible.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import uuid
+from collections.abc import Iterable
+from datetime import timedelta
+from typing import Any, BinaryIO
+
+from sqlalchemy import and_, delete, func, insert, select, update
+from sqlalchemy.engine import Connection, Engine, Row
+from sqlalchemy.exc import IntegrityError
+
+from core.errors import AlreadyExists, BadRequest, NotFound, VersionConflict
+from core.events import EventBus, FileCreated, FileDeleted, FileRenamed, VersionSaved
+from core.ids import ResourceId, new_opaque_id
+from storage.interface import BlobStore
+from storage.metadata.database import is_postgresql, now_utc, utc, write_transaction
+from storage.metadata.schema import nodes, pending_blobs, spaces, versions
+from storage.mimetypes import guess_mimetype
+from storage.names import validate_name
+from storage.types import FOLDER_MIMETYPE, Node, NodeKind, SaveOrigin, StoredBlob, Version
+
+log = logging.getLogger(__name__)
+
+_NODE_COLUMNS = (
+    nodes.c.id,
+    nodes.c.space_id,
+    nodes.c.parent_id,
+    nodes.c.name,
+    nodes.c.kind,
+    nodes.c.mimetype,
+    nodes.c.current_version,
+    nodes.c.size,
+    nodes.c.sha256,
+    nodes.c.created_at,
+    nodes.c.modified_at,
+    spaces.c.owner_id,
+)
+
+
+class StorageService:
+    def __init__(
+        self,
+        engine: Engine,
+        blobs: BlobStore,
+        storage_id: str,
+        events: EventBus,
+        *,
+        fault_injection: str = "",
+    ) -> None:
+        self.engine = engine
+        self.blobs = blobs
+        self.storage_id = storage_id
+        self.events = events
+        self._fault_injection = fault_injection
+
+    # --- spaces -------------------------------------------------------------------------
+
+    def create_space(self, connection: Connection, owner_id: str, name: str, kind: str = "personal") -> ResourceId:
+        """Create a space and its root folder inside the caller's transaction."""
+        space_id = new_opaque_id()
+        now = now_utc()
+        connection.execute(insert(spaces).values(id=space_id, owner_id=owner_id, kind=kind, name=name))
+        connection.execute(
+            insert(nodes).values(
+                id=space_id,
+                space_id=space_id,
+                parent_id=None,
+                name=name,
+                kind=NodeKind.FOLDER.value,
+                mimetype=FOLDER_MIMETYPE,
+                current_version=0,
+                size=0,
+                sha256="",
+                created_at=now,
+                modified_at=now,
+            )
+        )
+        return ResourceId(self.storage_id, space_id, space_id)
+
+    def space_blob_keys(self, connection: Connection, space_ids: Iterable[str]) -> set[str]:
+        rows = connection.execute(
+            select(versions.c.blob_key).join(nodes, nodes.c.id == versions.c.node_id).where(
+                nodes.c.space_id.in_(list(space_ids))
+            )
+        )
+        return {row.blob_key for row in rows}
+
+    def delete_unreferenced_blobs(self, keys: Iterable[str]) -> None:
+        keys = set(keys)
+        if not keys:
+            return
+        with self.engine.connect() as connection:
+            still_used = {
+                row.blob_key
+                for row in connection.execute(select(versions.c.blob_key).where(versions.c.blob_key.in_(keys)))
+            }
+        for key in keys - still_used:
+            self.blobs.delete(key)
+
+    # --- reading ------------------------------------------------------------------------
+
+    def stat(self, node_id: ResourceId) -> Node:
+        with self.engine.connect() as connection:
+            return self._stat(connection, node_id)
+
+    def _stat(self, connection: Connection, node_id: ResourceId, *, for_update: bool = False) -> Node:
+        if node_id.storage_id != self.storage_id:
+            raise NotFound("no such file or folder")
+        query = (
+            select(*_NODE_COLUMNS)
+            .join(spaces, spaces.c.id == nodes.c.space_id)
+            .where(nodes.c.id == node_id.opaque_id, nodes.c.space_id == node_id.space_id)
+        )
+        if for_update and is_postgresql(connection):
+            query = query.with_for_update(of=nodes)
+        row = connection.execute(query).first()
+        if row is None:
+            raise NotFound("no such file or folder")
+        return self._node(row)
+
+    def _node(self, row: Row[Any]) -> Node:
+        return Node(
+            id=ResourceId(self.storage_id, row.space_id, row.id),
+            kind=NodeKind(row.kind),
+            name=row.name,
+            parent_id=ResourceId(self.storage_id, row.space_id, row.parent_id) if row.parent_id else None,
+            owner_id=row.owner_id,
+            mimetype=row.mimetype,
+            size=row.size,
+            version=row.current_version,
+            sha256=row.sha256,
+            created=utc(row.created_at),
+            modified=utc(row.modified_at),
+        )
+
+    def ancestors(self, node_id: ResourceId) -> list[Node]:
+        chain: list[Node] = []
+        with self.engine.connect() as connection:
+            current = self._stat(connection, node_id)
+            while current.parent_id is not None:
+                current = self._stat(connection, current.parent_id)
+                chain.append(current)
+        chain.reverse()
+        return chain
+
+    def list_folder(self, folder_id: ResourceId) -> list[Node]:
+        with self.engine.connect() as connection:
+            folder = self._stat(connection, folder_id)
+            if not folder.is_folder:
+                raise BadRequest("not a folder")
+            rows = connection.execute(
+                select(*_NODE_COLUMNS)
+                .join(spaces, spaces.c.id == nodes.c.space_id)
+                .where(nodes.c.parent_id == folder_id.opaque_id)
+                .order_by(nodes.c.kind.desc(), nodes.c.name)
+            )
+            return [self._node(row) for row in rows]
+
+    def find_child(self, folder_id: ResourceId, name: str) -> Node | None:
+        with self.engine.connect() as connection:
+            row = connection.execute(
+                select(*_NODE_COLUMNS)
+                .join(spaces, spaces.c.id == nodes.c.space_id)
+                .where(nodes.c.parent_id == folder_id.opaque_id, nodes.c.name == name)
+            ).first()
+            return self._node(row) if row else None
+
+    def _version(self, row: Row[Any], file_id: ResourceId, current: int) -> Version:
+        return Version(
+            file_id=file_id,
+            number=row.number,
+            size=row.size,
+            sha256=row.sha256,
+            author_id=row.author_id,
+            author_name=row.author_name,
+            created=utc(row.created_at),
+            is_current=row.number == current,
+            recovered=row.recovered,
+            source=row.source,
+            comment=row.comment,
+        )
+
+    def list_versions(self, file_id: ResourceId) -> list[Version]:
+        with self.engine.connect() as connection:
+            node = self._require_file(connection, file_id)
+            rows = connection.execute(
+                select(versions).where(versions.c.node_id == file_id.opaque_id).order_by(versions.c.number.desc())
+            )
+            return [self._version(row, file_id, node.version) for row in rows]
+
+    def open_version(self, file_id: ResourceId, number: int | None = None) -> tuple[Version, BinaryIO]:
+        version, blob_key = self.version_blob(file_id, number)
+        return version, self.blobs.open(blob_key)
+
+    def version_blob(self, file_id: ResourceId, number: int | None = None) -> tuple[Version, str]:
+        """The version and the key of its blob (for backends that can serve a blob directly)."""
+        with self.engine.connect() as connection:
+            node = self._require_file(connection, file_id)
+            wanted = node.version if number is None else number
+            row = connection.execute(
+                select(versions).where(versions.c.node_id == file_id.opaque_id, versions.c.number == wanted)
+            ).first()
+            if row is None:
+                raise NotFound(f"no version {wanted}")
+            return self._version(row, file_id, node.version), row.blob_key
+
+    def _require_file(self, connection: Connection, file_id: ResourceId, *, for_update: bool = False) -> Node:
+        node = self._stat(connection, file_id, for_update=for_update)
+        if node.is_folder:
+            raise BadRequest("the id does not point to a file")
+        return node
+
+    def _require_folder(self, connection: Connection, folder_id: ResourceId) -> Node:
+        node = self._stat(connection, folder_id)
+        if not node.is_folder:
+            raise BadRequest("the parent id does not point to a folder")
+        return node
+
+    # --- writing ------------------------------------------------------------------------
+
+    def create_folder(self, parent_id: ResourceId, name: str) -> Node:
+        validate_name(name)
+        node_id = new_opaque_id()
+        now = now_utc()
+        try:
+            with write_transaction(self.engine) as connection:
+                self._require_folder(connection, parent_id)
+                self._ensure_free(connection, parent_id, name)
+                connection.execute(
+                    insert(nodes).values(
+                        id=node_id,
+                        space_id=parent_id.space_id,
+                        parent_id=parent_id.opaque_id,
+                        name=name,
+                        kind=NodeKind.FOLDER.value,
+                        mimetype=FOLDER_MIMETYPE,
+                        current_version=0,
+                        size=0,
+                        sha256="",
+                        created_at=now,
+                        modified_at=now,
+                    )
+                )
+        except IntegrityError:
+            raise AlreadyExists(f"{name!r} already exists") from None
+        return self.stat(ResourceId(self.storage_id, parent_id.space_id, node_id))
+
+    def _ensure_free(self, connection: Connection, parent_id: ResourceId, name: str) -> None:
+        taken = connection.execute(
+            select(nodes.c.id).where(nodes.c.parent_id == parent_id.opaque_id, nodes.c.name == name)
+        ).first()
+        if taken is not None:
+            raise AlreadyExists(f"{name!r} already exists")
+
+    def create_file(
+        self,
+        parent_id: ResourceId,
+        name: str,
+        content: BinaryIO,
+        origin: SaveOrigin,
+        *,
+        max_bytes: int | None = None,
+    ) -> Node:
+        validate_name(name)
+        with self.engine.connect() as connection:
+            self._require_folder(connection, parent_id)
+            self._ensure_free(connection, parent_id, name)
+        blob = self._store_blob(content, max_bytes)
+        node_id = new_opaque_id()
+        now = now_utc()
+        try:
+            with write_transaction(self.engine) as connection:
+                self._require_folder(connection, parent_id)
+                self._ensure_free(connection, parent_id, name)
+                connection.execute(
+                    insert(nodes).values(
+                        id=node_id,
+                        space_id=parent_id.space_id,
+                        parent_id=parent_id.opaque_id,
+                        name=name,
+                        kind=NodeKind.FILE.value,
+                        mimetype=guess_mimetype(name),
+                        current_version=1,
+                        size=blob.size,
+                        sha256=blob.sha256,
+                        created_at=now,
+                        modified_at=now,
+                    )
+                )
+                self._insert_version(connection, node_id, 1, blob, origin, now)
+                self._touch_folder(connection, parent_id, now)
+        except BaseException as error:
+            self._discard_blob(blob.key)
+            if isinstance(error, IntegrityError):
+                raise AlreadyExists(f"{name!r} already exists") from None
+            raise
+        file_id = ResourceId(self.storage_id, parent_id.space_id, node_id)
+        self.events.publish(FileCreated(file_id, parent_id, name, origin.author_id))
+        self.events.publish(VersionSaved(file_id, 1, blob.size, origin.author_id, origin.source, False))
+        return self.stat(file_id)
+
+    def write_version(
+        self,
+        file_id: ResourceId,
+        content: BinaryIO,
+        origin: SaveOrigin,
+        *,
+        expected_version: int | None = None,
+        max_bytes: int | None = None,
+    ) -> Version:
+        with self.engine.connect() as connection:
+            node = self._require_file(connection, file_id)
+            existing = self._deduplicated(connection, file_id, origin, node.version)
+            if existing is not None:
+                return existing
+            if expected_version is not None and node.version != expected_version:
+                raise VersionConflict("the file has changed", expected_version, node.version)
+        blob = self._store_blob(content, max_bytes)
+        return self._commit_version(file_id, blob, origin, expected_version)
+
+    def _commit_version(
+        self, file_id: ResourceId, blob: StoredBlob, origin: SaveOrigin, expected_version: int | None
+    ) -> Version:
+        now = now_utc()
+        try:
+            with write_transaction(self.engine) as connection:
+                node = self._require_file(connection, file_id, for_update=True)
+                existing = self._deduplicated(connection, file_id, origin, node.version)
+                if existing is not None:
+                    self._discard_blob(blob.key)
+                    return existing
+                if expected_version is not None and node.version != expected_version:
+                    raise VersionConflict("the file has changed", expected_version, node.version)
+                highest = connection.execute(
+                    select(func.max(versions.c.number)).where(versions.c.node_id == file_id.opaque_id)
+                ).scalar_one()
+                number = (highest or 0) + 1
+                self._insert_version(connection, file_id.opaque_id, number, blob, origin, now)
+                if not origin.recovered:
+                    connection.execute(
+                        update(nodes)
+                        .where(nodes.c.id == file_id.opaque_id)
+                        .values(current_version=number, size=blob.size, sha256=blob.sha256, modified_at=now)
+                    )
+                current = node.version if origin.recovered else number
+        except IntegrityError:
+            self._discard_blob(blob.key)
+            with self.engine.connect() as connection:
+                node = self._require_file(connection, file_id)
+                existing = self._deduplicated(connection, file_id, origin, node.version)
+            if existing is not None:
+                return existing
+            raise VersionConflict("another save happened at the same time", expected_version, node.version) from None
+        except BaseException:
+            self._discard_blob(blob.key)
+            raise
+        self.events.publish(
+            VersionSaved(file_id, number, blob.size, origin.author_id, origin.source, origin.recovered)
+        )
+        return Version(
+            file_id=file_id,
+            number=number,
+            size=blob.size,
+            sha256=blob.sha256,
+            author_id=origin.author_id,
+            author_name=origin.author_name,
+            created=now,
+            is_current=number == current,
+            recovered=origin.recovered,
+            source=origin.source,
+            comment=origin.comment,
+        )
+
+    def _deduplicated(
+        self, connection: Connection, file_id: ResourceId, origin: SaveOrigin, current: int
+    ) -> Version | None:
+        if not origin.dedupe_key:
+            return None
+        row = connection.execute(
+            select(versions).where(
+                versions.c.node_id == file_id.opaque_id, versions.c.dedupe_key == origin.dedupe_key
+            )
+        ).first()
+        return self._version(row, file_id, current) if row else None
+
+    def _insert_version(
+        self,
+        connection: Connection,
+        node_opaque_id: str,
+        number: int,
+        blob: StoredBlob,
+        origin: SaveOrigin,
+        now: Any,
+    ) -> None:
+        connection.execute(
+            insert(versions).values(
+                node_id=node_opaque_id,
+                number=number,
+                blob_key=blob.key,
+                size=blob.size,
+                sha256=blob.sha256,
+                author_id=origin.author_id,
+                author_name=origin.author_name,
+                source=origin.source,
+                recovered=origin.recovered,
+                dedupe_key=origin.dedupe_key,
+                comment=origin.comment,
+                created_at=now,
+            )
+        )
+        connection.execute(delete(pending_blobs).where(pending_blobs.c.blob_key == blob.key))
+
+    def _touch_folder(self, connection: Connection, folder_id: ResourceId, now: Any) -> None:
+        connection.execute(update(nodes).where(nodes.c.id == folder_id.opaque_id).values(modified_at=now))
+
+    def _store_blob(self, content: BinaryIO, max_bytes: int | None) -> StoredBlob:
+        key = uuid.uuid4().hex
+        with self.engine.begin() as connection:
+            connection.execute(insert(pending_blobs).values(blob_key=key, created_at=now_utc()))
+        try:
+            blob = self.blobs.put(key, content, max_bytes=max_bytes)
+        except BaseException:
+            self._forget_pending(key)
+            raise
+        if self._fault_injection == "exit-after-blob":
+            log.critical("fault injection: exiting between the blob rename and the metadata commit")
+            os._exit(99)
+        return blob
+
+    def _discard_blob(self, key: str) -> None:
+        self.blobs.delete(key)
+        self._forget_pending(key)
+
+    def _forget_pending(self, key: str) -> None:
+        with self.engine.begin() as connection:
+            connection.execute(delete(pending_blobs).where(pending_blobs.c.blob_key == key))
+
+    def restore_version(self, file_id: ResourceId, number: int, origin: SaveOrigin) -> Version:
+        """Make a copy of version `number` the new current version; history is kept."""
+        old, blob_key = self.version_blob(file_id, number)
+        # Blobs are immutable, so the new version can share the old one's blob.
+        blob = StoredBlob(key=blob_key, size=old.size, sha256=old.sha256)
+        return self._commit_version(file_id, blob, origin, None)
+
+    def rename(self, node_id: ResourceId, new_name: str) -> Node:
+        validate_name(new_name)
+        try:
+            with write_transaction(self.engine) as connection:
+                node = self._stat(connection, node_id, for_update=True)
+                if node.parent_id is None:
+                    raise BadRequest("a space's root folder cannot be renamed")
+                if node.name == new_name:
+                    return node
+                self._ensure_free(connection, node.parent_id, new_name)
+                values: dict[str, Any] = {"name": new_name, "modified_at": now_utc()}
+                if not node.is_folder:
+                    values["mimetype"] = guess_mimetype(new_name)
+                connection.execute(update(nodes).where(nodes.c.id == node_id.opaque_id).values(**values))
+        except IntegrityError:
+            raise AlreadyExists(f"{new_name!r} already exists") from None
+        self.events.publish(FileRenamed(node_id, node.name, new_name))
+        return self.stat(node_id)
+
+    def delete(self, node_id: ResourceId) -> None:
+        with write_transaction(self.engine) as connection:
+            node = self._stat(connection, node_id, for_update=True)
+            if node.parent_id is None:
+                raise BadRequest("a space's root folder cannot be deleted")
+            subtree = self._subtree_ids(connection, node_id.opaque_id)
+            keys = {
+                row.blob_key
+                for row in connection.execute(select(versions.c.blob_key).where(versions.c.node_id.in_(subtree)))
+            }
+            connection.execute(delete(versions).where(versions.c.node_id.in_(subtree)))
+            for opaque_id in reversed(subtree):
+                connection.execute(delete(nodes).where(nodes.c.id == opaque_id))
+        self.delete_unreferenced_blobs(keys)
+        self.events.publish(FileDeleted(node_id, node.name))
+
+    def _subtree_ids(self, connection: Connection, root_opaque_id: str) -> list[str]:
+        """The node and everything under it, parents before children."""
+        found = [root_opaque_id]
+        frontier = [root_opaque_id]
+        while frontier:
+            children = [
+                row.id for row in connection.execute(select(nodes.c.id).where(nodes.c.parent_id.in_(frontier)))
+            ]
+            found.extend(children)
+            frontier = children
+        return found
+
+    # --- maintenance ----------------------------------------------------------------------
+
+    def sweep_orphans(self, grace_seconds: float) -> int:
+        """Remove blobs whose save never committed. Returns how many were removed."""
+        cutoff = now_utc() - timedelta(seconds=grace_seconds)
+        with self.engine.connect() as connection:
+            stale = [
+                row.blob_key
+                for row in connection.execute(
+                    select(pending_blobs.c.blob_key).where(pending_blobs.c.created_at <= cutoff)
+                )
+            ]
+            referenced = {
+                row.blob_key
+                for row in connection.execute(select(versions.c.blob_key).where(versions.c.blob_key.in_(stale)))
+            } if stale else set()
+        for key in stale:
+            if key not in referenced:
+                self.blobs.delete(key)
+        if stale:
+            with self.engine.begin() as connection:
+                connection.execute(delete(pending_blobs).where(and_(pending_blobs.c.blob_key.in_(stale))))
+        removed_temporary = self.blobs.sweep_temporary(grace_seconds)
+        removed = len([key for key in stale if key not in referenced]) + removed_temporary
+        if removed:
+            log.info("removed %d orphan blob(s) left by interrupted saves", removed)
+        return removed

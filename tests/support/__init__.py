@@ -1,0 +1,1 @@
+"""Test infrastructure: real peers and servers the suite starts for itself."""

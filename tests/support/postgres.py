@@ -1,0 +1,86 @@
+"""A throw-away PostgreSQL cluster in a temporary directory on a free loopback port.
+
+It never touches a system cluster. Root cannot run initdb, so as root the cluster runs as
+the `postgres` system user that Debian's package creates.
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+import pwd
+import shutil
+import subprocess
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from tests.support.net import free_port
+
+
+def _binary(name: str) -> str:
+    found = shutil.which(name)
+    if found:
+        return found
+    candidates = sorted(glob.glob(f"/usr/lib/postgresql/*/bin/{name}"), reverse=True)
+    if not candidates:
+        raise RuntimeError(f"PostgreSQL's {name} is not installed: run `make test`, which installs it")
+    return candidates[0]
+
+
+def _as_owner(command: list[str], owner: str | None) -> list[str]:
+    return ["runuser", "-u", owner, "--", *command] if owner else command
+
+
+@contextmanager
+def postgres_cluster() -> Iterator[str]:
+    """Yield an admin URL (postgresql://postgres@127.0.0.1:PORT/postgres)."""
+    owner = "postgres" if os.geteuid() == 0 else None
+    root = Path(tempfile.mkdtemp(prefix="docbridge-pg-"))
+    data = root / "data"
+    if owner:
+        record = pwd.getpwnam(owner)
+        os.chown(root, record.pw_uid, record.pw_gid)
+    port = free_port()
+    subprocess.run(
+        _as_owner([_binary("initdb"), "-D", str(data), "-U", "postgres", "-A", "trust", "-E", "UTF8", "--no-sync"], owner),
+        check=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    options = f"-p {port} -k {root} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200"
+    subprocess.run(
+        _as_owner([_binary("pg_ctl"), "-D", str(data), "-o", options, "-l", str(root / "log"), "-w", "start"], owner),
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
+    try:
+        yield f"postgresql://postgres@127.0.0.1:{port}/postgres"
+    finally:
+        subprocess.run(
+            _as_owner([_binary("pg_ctl"), "-D", str(data), "-m", "immediate", "-w", "stop"], owner),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def create_database(admin_url: str) -> str:
+    """A fresh empty database on the cluster; returns its URL."""
+    import psycopg
+
+    name = "t_" + uuid.uuid4().hex[:16]
+    deadline = time.monotonic() + 10
+    while True:
+        try:
+            with psycopg.connect(admin_url, autocommit=True) as connection:
+                connection.execute(f'CREATE DATABASE "{name}"')
+            break
+        except psycopg.OperationalError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.2)
+    return admin_url.rsplit("/", 1)[0] + "/" + name

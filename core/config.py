@@ -26,7 +26,7 @@ import yaml
 
 ENV_PREFIX = "DOCBRIDGE_"
 # Read by gunicorn.conf.py and the Makefile, not by the application.
-PROCESS_ENV_KEYS = frozenset({"CONFIG", "HOST", "PORT", "WORKERS", "THREADS"})
+PROCESS_ENV_KEYS = frozenset({"CONFIG", "HOST", "PORT", "WORKERS", "THREADS", "ACCESS_LOG", "FORWARDED_ALLOW_IPS"})
 
 
 class ConfigError(Exception):

@@ -1,0 +1,40 @@
+# The two commands a newcomer needs: `make run` and `make test`. Both set everything up.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+DOCBRIDGE_HOST ?= 127.0.0.1
+DOCBRIDGE_PORT ?= 8080
+export DOCBRIDGE_HOST DOCBRIDGE_PORT
+
+.PHONY: run test lint typecheck bench bench-storage clean
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+
+$(VENV)/.runtime-installed: requirements.txt | $(PY)
+	$(PY) -m pip install --quiet -r requirements.txt
+	touch $@
+
+$(VENV)/.dev-installed: requirements.txt requirements-dev.txt | $(PY)
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	touch $@ $(VENV)/.runtime-installed
+
+## Start Docbridge with gunicorn on http://$(DOCBRIDGE_HOST):$(DOCBRIDGE_PORT) (data in ./data).
+run: $(VENV)/.runtime-installed
+	DOCBRIDGE_PUBLIC_URL=$${DOCBRIDGE_PUBLIC_URL:-http://$(DOCBRIDGE_HOST):$(DOCBRIDGE_PORT)} \
+	  exec $(VENV)/bin/gunicorn -c gunicorn.conf.py 'app:create_app()'
+
+## Install what the tests need (PostgreSQL, Chromium, nginx, wrk) and run the whole suite.
+test: $(VENV)/.dev-installed
+	bash scripts/install-test-deps.sh
+	$(PY) -m pytest -q
+
+lint: $(VENV)/.dev-installed
+	$(PY) -m pip install --quiet ruff mypy
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy
+
+clean:
+	rm -rf $(VENV) .pytest_cache

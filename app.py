@@ -18,8 +18,11 @@ import api.views
 import audit.extension
 import commands
 import core.extensions as extensions
+import registry.views
 import storage.local.extension
+import storage.webdav.extension
 import web.health
+import wopi.extension
 from core.config import Settings, load_settings
 from core.errors import ServerError
 from core.events import EventBus
@@ -37,7 +40,9 @@ from storage.service import StorageService
 
 BUILTIN_EXTENSIONS: tuple[extensions.Extension, ...] = (
     storage.local.extension,  # type: ignore[list-item]
+    storage.webdav.extension,  # type: ignore[list-item]
     audit.extension,  # type: ignore[list-item]
+    wopi.extension,  # type: ignore[list-item]
 )
 
 
@@ -72,10 +77,13 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     context.services = found
     ensure_admin(found.users, settings)
     found.storage.sweep_orphans(settings.storage.orphan_grace_seconds)
+    # The catalog exists before the app drivers register with it; defaults are checked after.
+    registry.views.init_registry(app, found)
 
     for extension in plan.ordered:
         if extension not in storage_phase:
             extension.register(context)
+    found.catalog.validate_defaults()
 
     api.views.init_app(app)
     web.health.init_app(app)

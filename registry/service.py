@@ -1,0 +1,175 @@
+"""What `/app/open`, `/app/open-with-web` and `/app/new` do, in the contract's order of checks.
+
+The views hand over the parameters as strings and the caller as a `Principal`; these
+functions check them one by one (docs/app-registry.md has the tables), talk to storage, the
+token service and the chosen driver, and raise `core.errors` exceptions carrying the
+contract's messages.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
+from typing import BinaryIO
+
+from core.errors import AccessDenied, AlreadyExists, BadRequest, NotFound, ServerError, UpstreamError
+from core.ids import ResourceId, parse_resource_id
+from core.services import Services
+from core.tokens import token_tail
+from registry.blank_files import blank_path
+from registry.catalog import Catalog
+from registry.providers import Launch, LaunchRequest, audience_for
+from registry.rules import (
+    UNREACHABLE_MESSAGE,
+    check_lang,
+    check_new_filename,
+    link_view_mode,
+    parse_view_mode,
+    settle_view_mode,
+)
+from storage.access import Principal
+from storage.types import Node, SaveOrigin
+
+log = logging.getLogger(__name__)
+
+NEW_FILE_SOURCE = "app-new"
+
+
+@dataclass(frozen=True, slots=True)
+class OpenParams:
+    file_id: str
+    app_name: str = ""
+    view_mode: str = ""
+    lang: str = ""
+    template_id: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Opened:
+    app_name: str
+    file: Node
+    launch: Launch
+
+
+def catalog_of(found: Services) -> Catalog:
+    catalog = found.catalog
+    if not isinstance(catalog, Catalog):
+        raise ServerError("the app registry is not initialised")
+    return catalog
+
+
+def open_in_app(found: Services, principal: Principal, params: OpenParams) -> Opened:
+    """`POST /app/open`: resolve the app and the view mode, issue the access token (bound
+    to file, user, mode and the app's audience) and ask the driver for the launch."""
+    check_lang(params.lang)
+    if not params.file_id:
+        raise BadRequest("missing file ID")
+    file_id = parse_resource_id(params.file_id, "file ID")
+    try:
+        # read=False: an uploader link sees the file here and is refused at the role check.
+        file = found.access.check(principal, file_id, read=False)
+    except NotFound:
+        raise NotFound("file does not exist") from None
+    if file.is_folder:
+        raise BadRequest("the given file id does not point to a file")
+    requested = parse_view_mode(params.view_mode)
+    template_id = _readable_template(found, principal, params.template_id) if params.template_id else None
+    registration = catalog_of(found).resolve(file.mimetype, params.app_name)
+    if principal.link is not None:
+        ceiling = link_view_mode(principal.link.role)
+    else:
+        ceiling = found.access.ceiling(principal, file)
+    view_mode = settle_view_mode(requested, ceiling)
+
+    app_name = registration.provider.name
+    issued = found.tokens.issue(
+        file_id=file.id,
+        user_id=principal.user_id,
+        view_mode=view_mode,
+        audience=audience_for(app_name),
+        link_id=principal.link.id if principal.link is not None else None,
+        claims={"name": principal.display_name},
+    )
+    request = LaunchRequest(
+        file=file,
+        user_id=principal.user_id,
+        user_display_name=principal.display_name,
+        view_mode=view_mode,
+        access_token=issued.token,
+        access_token_expires_at_ms=issued.expires_at_ms,
+        lang=params.lang,
+        template_id=template_id,
+        link_id=principal.link.id if principal.link is not None else None,
+    )
+    try:
+        launch = registration.driver.launch(request)
+    except UpstreamError as error:
+        log.warning("app %s could not launch %s (token %s): %s", app_name, file.id, token_tail(issued.token), error)
+        raise ServerError(UNREACHABLE_MESSAGE) from error
+    log.info("opened %s in %s as %s for %s", file.id, app_name, view_mode.value, principal.user_id)
+    return Opened(app_name, file, launch)
+
+
+def _readable_template(found: Services, principal: Principal, text: str) -> ResourceId:
+    template_id = parse_resource_id(text, "template ID")
+    try:
+        template = found.access.check(principal, template_id)
+    except (NotFound, AccessDenied):
+        # An unreadable template is reported like a missing one: no hint that it exists.
+        raise NotFound("the template is not accessible or does not exist") from None
+    if template.is_folder:
+        raise BadRequest("the template id does not point to a file")
+    return template.id
+
+
+def new_file(found: Services, principal: Principal, parent_container_id: str, filename: str, template: str) -> Node:
+    """`POST /app/new`: create `filename` in the folder, from the blank document of its
+    type, from `template`'s current content, or empty."""
+    if not parent_container_id:
+        raise BadRequest("missing parent container ID")
+    parent_id = parse_resource_id(parent_container_id, "parent container ID")
+    if not filename:
+        raise BadRequest("missing filename")
+    check_new_filename(filename)
+    try:
+        parent = found.access.check(principal, parent_id, read=False)
+    except NotFound:
+        raise NotFound("the parent container is not accessible or does not exist") from None
+    if not parent.is_folder:
+        raise BadRequest("the parent container id does not point to a container")
+    if found.storage.find_child(parent.id, filename) is not None:
+        raise AlreadyExists("the file already exists")
+    if not found.access.permissions(principal, parent).write:
+        raise AccessDenied("permission denied to create the file")
+    template_id = _readable_template(found, principal, template) if template else None
+    origin = SaveOrigin(
+        author_id=None if principal.is_public else principal.user_id,
+        author_name=principal.display_name,
+        source=NEW_FILE_SOURCE,
+    )
+    limit = found.settings.storage.max_upload_bytes or None
+    with _initial_content(found, filename, template_id) as content:
+        try:
+            node = found.storage.create_file(parent.id, filename, content, origin, max_bytes=limit)
+        except AlreadyExists:
+            raise AlreadyExists("the file already exists") from None
+    log.info("created %s (%s) in %s for %s", node.id, filename, parent.id, principal.user_id)
+    return node
+
+
+@contextmanager
+def _initial_content(found: Services, filename: str, template_id: ResourceId | None) -> Iterator[BinaryIO]:
+    with ExitStack() as stack:
+        if template_id is not None:
+            _version, stream = found.storage.open_version(template_id)
+            yield stack.enter_context(stream)
+            return
+        _stem, dot, extension = filename.rpartition(".")
+        blank = blank_path(extension) if dot and _stem else None
+        if blank is not None:
+            yield stack.enter_context(blank.open("rb"))
+            return
+        yield io.BytesIO(b"")

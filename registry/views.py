@@ -1,0 +1,329 @@
+"""HTTP edge of the app registry: the oCIS-compatible ``/app/*`` routes, the OCS
+capabilities, the ``/external`` page and the external providers' registration API.
+
+Views read parameters (query string and form body alike), call `registry.service`, and shape
+the answer; every error is ``{"code", "message"}`` as JSON with the domain error's status.
+"""
+
+from __future__ import annotations
+
+import hmac
+import logging
+import os
+import xml.etree.ElementTree as ElementTree
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import quote, urlsplit
+
+import requests
+from flask import Blueprint, Flask, Response, current_app, jsonify, redirect, render_template, request
+from werkzeug.exceptions import HTTPException
+
+from core.auth import current_principal, require_principal
+from core.errors import AccessDenied, BadRequest, DocbridgeError, NotFound, Unauthenticated
+from core.services import Services, services
+from registry.catalog import Catalog
+from registry.external import SECRET_HEADER, LaunchClient, ProviderStore, StoredRegistration, parse_registration
+from registry.providers import Launch
+from registry.rules import external_uri
+from registry.service import OpenParams, catalog_of, new_file, open_in_app
+
+log = logging.getLogger(__name__)
+
+blueprint = Blueprint("registry", __name__)
+
+# Paths are relative to the server root, as oCIS advertises them.
+APP_PROVIDERS_CAPABILITY = {
+    "enabled": True,
+    "version": "1.1.0",
+    "apps_url": "/app/list",
+    "open_url": "/app/open",
+    "open_web_url": "/app/open-with-web",
+    "new_url": "/app/new",
+    "new_file_url": "/app/new",
+}
+_OTHER_METHODS = ["GET", "PUT", "PATCH", "DELETE"]
+STORE_KEY = "docbridge.registry.store"
+
+
+def init_registry(app: Flask, found: Services) -> Catalog:
+    """Create the catalog (``services.catalog``) and serve the routes. Call before the app
+    drivers register; call ``catalog.validate_defaults()`` once they all have."""
+    settings = found.settings
+    session = requests.Session()
+    session.trust_env = False  # providers are called directly, never through an environment proxy
+    store = ProviderStore(
+        found.engine,
+        LaunchClient(
+            session=session,
+            secret=settings.app_registry.provider_secret,
+            timeout_seconds=settings.app_registry.launch_timeout_seconds,
+        ),
+    )
+    catalog = Catalog(settings.app_registry.mimetypes, external=store, settings_source=_mimetypes_source())
+    found.catalog = catalog
+    app.extensions[STORE_KEY] = store
+    app.register_blueprint(blueprint)
+    return catalog
+
+
+def _mimetypes_source() -> str:
+    # Only to name the file in a start-up error; request code never reads the environment.
+    if os.environ.get("DOCBRIDGE_APP_REGISTRY__MIMETYPES"):
+        return "environment"
+    return os.environ.get("DOCBRIDGE_CONFIG") or "settings"
+
+
+# --- errors ----------------------------------------------------------------------------------
+
+
+def error_response(status: int, code: str, message: str) -> Response:
+    response = jsonify(code=code, message=message)
+    response.status_code = status
+    if status == 401 and request.headers.get("X-Requested-With") != "XMLHttpRequest":
+        response.headers["WWW-Authenticate"] = 'Basic realm="Docbridge", charset="UTF-8"'
+    return response
+
+
+@blueprint.errorhandler(DocbridgeError)
+def _domain_error(error: DocbridgeError) -> Response:
+    return error_response(error.http_status, error.code, error.message)
+
+
+@blueprint.errorhandler(HTTPException)
+def _http_error(error: HTTPException) -> Response:
+    status = error.code or 500
+    code = {400: "INVALID_PARAMETER", 404: "RESOURCE_NOT_FOUND", 413: "PAYLOAD_TOO_LARGE"}.get(status, "SERVER_ERROR")
+    return error_response(status, code, error.description or "")
+
+
+def _method_not_allowed(allowed: str) -> Response:
+    response = error_response(405, "METHOD_NOT_ALLOWED", f"use {allowed} on this route")
+    response.headers["Allow"] = allowed
+    return response
+
+
+# --- /app/* ------------------------------------------------------------------------------------
+
+
+def _param(name: str) -> str:
+    """A parameter from the query string or an urlencoded form body (clients send both)."""
+    return request.values.get(name, "")
+
+
+def _open_params() -> OpenParams:
+    return OpenParams(
+        file_id=_param("file_id"),
+        app_name=_param("app_name"),
+        view_mode=_param("view_mode"),
+        lang=_param("lang"),
+        template_id=_param("template_id"),
+    )
+
+
+def launch_json(launch: Launch) -> dict[str, Any]:
+    body: dict[str, Any] = {"app_url": launch.app_url, "method": launch.method}
+    if launch.form_parameters:
+        body["form_parameters"] = dict(launch.form_parameters)
+    if launch.headers:
+        body["headers"] = dict(launch.headers)
+    return body
+
+
+@blueprint.get("/app/list")
+def app_list() -> Response:
+    """GET /app/list (no authentication): the mimetypes some live app opens, with their apps."""
+    listing = catalog_of(services()).list_mimetypes()
+    return jsonify({"mime-types": [entry.to_json() for entry in listing]})
+
+
+@blueprint.post("/app/open")
+def app_open() -> Response:
+    """POST /app/open: file_id, app_name?, view_mode?, lang?, template_id? → the launch."""
+    principal = require_principal()
+    opened = open_in_app(services(), principal, _open_params())
+    return jsonify(launch_json(opened.launch))
+
+
+@blueprint.post("/app/open-with-web")
+def app_open_with_web() -> Response:
+    """POST /app/open-with-web: as /app/open, answered with the URI of Docbridge's page."""
+    principal = require_principal()
+    found = services()
+    opened = open_in_app(found, principal, _open_params())
+    return jsonify(uri=external_uri(found.settings.public_base, opened.app_name, str(opened.file.id)))
+
+
+@blueprint.post("/app/new")
+def app_new() -> Response:
+    """POST /app/new: parent_container_id, filename, template? → {"file_id"}."""
+    principal = require_principal()
+    node = new_file(services(), principal, _param("parent_container_id"), _param("filename"), _param("template"))
+    return jsonify(file_id=str(node.id))
+
+
+@blueprint.route("/app/list", methods=["POST", "PUT", "PATCH", "DELETE"])
+def app_list_other_method() -> Response:
+    return _method_not_allowed("GET")
+
+
+@blueprint.route("/app/open", methods=_OTHER_METHODS, endpoint="app_open_other_method")
+@blueprint.route("/app/open-with-web", methods=_OTHER_METHODS, endpoint="app_open_with_web_other_method")
+@blueprint.route("/app/new", methods=_OTHER_METHODS, endpoint="app_new_other_method")
+def app_post_only() -> Response:
+    return _method_not_allowed("POST")
+
+
+# --- /external -----------------------------------------------------------------------------------
+
+
+@blueprint.get("/external")
+def external() -> Response | tuple[str, int]:
+    """The page `/app/open-with-web` points at: once logged in, the file opens in the app.
+
+    A minimal page until the web UI takes the route over: it opens the file as the logged-in
+    user and hands the browser to the app with the launch's form."""
+    try:
+        principal = current_principal()
+    except Unauthenticated:
+        principal = None
+    if principal is None:
+        return redirect(f"/login?next={quote(request.full_path.rstrip('?'), safe='')}", code=302)
+    params = OpenParams(file_id=request.args.get("fileId", ""), app_name=request.args.get("app", ""))
+    try:
+        opened = open_in_app(services(), principal, params)
+    except DocbridgeError as error:
+        return render_template("registry/external.html", error=error.message), error.http_status
+    launch = opened.launch
+    if urlsplit(launch.app_url).scheme not in ("http", "https"):
+        return render_template("registry/external.html", error="the app gave an unusable address"), 502
+    return Response(
+        render_template(
+            "registry/external.html",
+            app_name=opened.app_name,
+            file_name=opened.file.name,
+            app_url=launch.app_url,
+            method=launch.method,
+            form_parameters=dict(launch.form_parameters),
+        ),
+        headers={"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"},
+    )
+
+
+# --- capabilities -----------------------------------------------------------------------------------
+
+
+@blueprint.get("/ocs/v1.php/cloud/capabilities")
+def capabilities_v1() -> Response:
+    return _capabilities(100)
+
+
+@blueprint.get("/ocs/v2.php/cloud/capabilities")
+def capabilities_v2() -> Response:
+    return _capabilities(200)
+
+
+def _capabilities(statuscode: int) -> Response:
+    """OCS capabilities (JSON with ``format=json``, XML otherwise); the app registry's part."""
+    document = {
+        "ocs": {
+            "meta": {"status": "ok", "statuscode": statuscode, "message": "OK"},
+            "data": {"capabilities": {"files": {"app_providers": [APP_PROVIDERS_CAPABILITY]}}},
+        }
+    }
+    if request.args.get("format") == "json":
+        return jsonify(document)
+    root = _xml_element("ocs", document["ocs"])
+    body = ElementTree.tostring(root, encoding="unicode", xml_declaration=True)
+    return Response(body, mimetype="text/xml")
+
+
+def _xml_element(name: str, value: Any) -> ElementTree.Element:
+    element = ElementTree.Element(name)
+    if isinstance(value, dict):
+        for key, item in value.items():
+            element.append(_xml_element(key, item))
+    elif isinstance(value, list):
+        for item in value:
+            element.append(_xml_element("element", item))
+    elif isinstance(value, bool):
+        element.text = "1" if value else "0"
+    else:
+        element.text = str(value)
+    return element
+
+
+# --- external providers' registration -------------------------------------------------------------
+
+
+def _store() -> ProviderStore:
+    store: ProviderStore = current_app.extensions[STORE_KEY]
+    return store
+
+
+def _check_registration_secret(found: Services) -> None:
+    expected = found.settings.app_registry.provider_secret
+    if not expected:
+        raise AccessDenied("provider registration is disabled: app_registry.provider_secret is not set")
+    given = request.headers.get(SECRET_HEADER, "")
+    if not hmac.compare_digest(given.encode("utf-8"), expected.encode("utf-8")):
+        raise Unauthenticated(f"missing or wrong {SECRET_HEADER}")
+
+
+def _registration_json(stored: StoredRegistration) -> dict[str, Any]:
+    provider = stored.registration.provider
+    return {
+        "name": provider.name,
+        "mimetypes": list(provider.mimetypes),
+        "ttl_seconds": stored.registration.ttl_seconds,
+        "registered_at": _iso(stored.registered_at),
+        "expires_at": _iso(stored.expires_at),
+    }
+
+
+def _iso(value: datetime) -> str:
+    return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+@blueprint.post("/api/v1/app-providers")
+def register_provider() -> tuple[Response, int]:
+    """Register or renew an external provider (docs/app-registry.md, "External providers")."""
+    found = services()
+    _check_registration_secret(found)
+    body = request.get_json(silent=True)
+    if body is None:
+        raise BadRequest("the registration must be a JSON object")
+    registration = parse_registration(body, found.settings.app_registry.max_provider_ttl_seconds)
+    catalog = catalog_of(found)
+    if registration.provider.name in catalog.builtin_names():
+        raise AccessDenied(f"the name {registration.provider.name!r} belongs to a built-in app")
+    stored = _store().upsert(registration, catalog.now())
+    log.info("app provider %s registered until %s", registration.provider.name, _iso(stored.expires_at))
+    return jsonify(_registration_json(stored)), 200
+
+
+@blueprint.post("/api/v1/app-providers/<name>/heartbeat")
+def provider_heartbeat(name: str) -> Response:
+    """Extend a live registration; 404 tells the provider to register again."""
+    found = services()
+    _check_registration_secret(found)
+    body = request.get_json(silent=True) or {}
+    ttl = body.get("ttl_seconds") if isinstance(body, dict) else None
+    if ttl is not None and (not isinstance(ttl, int) or isinstance(ttl, bool) or ttl < 1):
+        raise BadRequest("ttl_seconds must be a whole number of seconds, at least 1")
+    stored = _store().heartbeat(
+        name, catalog_of(found).now(), ttl, found.settings.app_registry.max_provider_ttl_seconds
+    )
+    if stored is None:
+        raise NotFound(f"no live registration named {name!r}: register again")
+    return jsonify(_registration_json(stored))
+
+
+@blueprint.delete("/api/v1/app-providers/<name>")
+def deregister_provider(name: str) -> tuple[str, int]:
+    found = services()
+    _check_registration_secret(found)
+    if not _store().remove(name):
+        raise NotFound(f"no registration named {name!r}")
+    log.info("app provider %s deregistered", name)
+    return "", 204

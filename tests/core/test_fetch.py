@@ -1,0 +1,172 @@
+"""The outbound fence against real loopback servers."""
+
+from __future__ import annotations
+
+import hashlib
+import ipaddress
+import socket
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+import requests
+
+from core.errors import OriginNotAllowed, PayloadTooLarge, UpstreamError
+from core.fetch import Fetcher, FetchPolicy, normalise_origin
+
+PAYLOAD = bytes(range(256)) * 4096  # 1 MiB
+
+
+class _Peer(BaseHTTPRequestHandler):
+    def log_message(self, *args: object) -> None:
+        pass
+
+    def do_GET(self) -> None:  # noqa: N802
+        seen_headers.append(dict(self.headers))
+        if self.path == "/file":
+            self._send(200, PAYLOAD)
+        elif self.path == "/redirect":
+            self.send_response(302)
+            self.send_header("Location", "http://169.254.169.254/latest/meta-data/")
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+        elif self.path == "/missing":
+            self._send(404, b"no")
+        elif self.path == "/lying-length":
+            # No Content-Length: the cap must be enforced while streaming.
+            self.send_response(200)
+            self.send_header("Connection", "close")
+            self.end_headers()
+            self.wfile.write(PAYLOAD)
+        elif self.path == "/slow":
+            release.wait(5)
+            self._send(200, b"late")
+        else:
+            self._send(200, b"ok")
+
+    def _send(self, status: int, body: bytes) -> None:
+        self.send_response(status)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+
+seen_headers: list[dict[str, str]] = []
+release = threading.Event()
+
+
+@pytest.fixture
+def peer() -> Iterator[str]:
+    release.clear()
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Peer)
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    release.set()
+    server.shutdown()
+    server.server_close()
+
+
+def _fetcher(origin: str, max_bytes: int = 10 << 20, timeout: float = 5.0) -> Fetcher:
+    session = requests.Session()
+    session.trust_env = False
+    return Fetcher(session, FetchPolicy(allowed_origins=(origin,), max_bytes=max_bytes, timeout_seconds=timeout))
+
+
+def test_download_streams_to_a_temp_file(peer: str) -> None:
+    with _fetcher(peer).download(peer + "/file", headers={"Authorization": "Bearer x"}) as download:
+        assert download.size == len(PAYLOAD)
+        assert download.sha256 == hashlib.sha256(PAYLOAD).hexdigest()
+        assert download.file.read() == PAYLOAD
+    assert seen_headers[-1]["Authorization"] == "Bearer x"
+
+
+def test_request_returns_a_read_response(peer: str) -> None:
+    response = _fetcher(peer).request("GET", peer + "/hello")
+    assert response.status_code == 200 and response.text == "ok"
+
+
+@pytest.mark.parametrize(
+    "target",
+    [
+        "http://127.0.0.1:1/file",  # another loopback port
+        "http://169.254.169.254/latest/meta-data/",
+        "http://example.org/file",
+        "ftp://127.0.0.1/file",
+        "file:///etc/passwd",
+        "not a url",
+    ],
+)
+def test_other_origins_are_refused(peer: str, target: str) -> None:
+    with pytest.raises(OriginNotAllowed):
+        with _fetcher(peer).download(target):
+            pass
+
+
+def _loopback_name() -> str:
+    """A host name other than localhost that resolves to a loopback address here."""
+    for name in (socket.gethostname(), "vm", "runsc"):
+        try:
+            if ipaddress.ip_address(socket.gethostbyname(name)).is_loopback:
+                return name
+        except OSError:
+            continue
+    pytest.skip("no host name other than localhost resolves to loopback on this machine")
+
+
+def test_configured_name_resolving_to_loopback_is_refused() -> None:
+    name = _loopback_name()
+    fetcher = _fetcher(f"http://{name}:8080")
+    with pytest.raises(OriginNotAllowed, match="resolves to"):
+        fetcher.check_url(f"http://{name}:8080/x")
+
+
+def test_configured_loopback_literal_is_allowed(peer: str) -> None:
+    assert _fetcher(peer).check_url(peer + "/x") == peer
+
+
+def test_redirects_are_not_followed(peer: str) -> None:
+    with pytest.raises(UpstreamError, match="redirect"):
+        with _fetcher(peer).download(peer + "/redirect"):
+            pass
+
+
+def test_error_status_is_an_upstream_error(peer: str) -> None:
+    with pytest.raises(UpstreamError, match="404"):
+        with _fetcher(peer).download(peer + "/missing"):
+            pass
+
+
+@pytest.mark.parametrize("path", ["/file", "/lying-length"])
+def test_size_cap(peer: str, path: str) -> None:
+    with pytest.raises(PayloadTooLarge) as caught:
+        with _fetcher(peer, max_bytes=1000).download(peer + path):
+            pass
+    assert caught.value.limit == 1000
+
+
+def test_timeout_is_an_upstream_error(peer: str) -> None:
+    with pytest.raises(UpstreamError, match="in time"):
+        _fetcher(peer, timeout=0.3).request("GET", peer + "/slow")
+    release.set()
+
+
+def test_unreachable_peer_is_an_upstream_error() -> None:
+    with pytest.raises(UpstreamError):
+        _fetcher("http://127.0.0.1:9").request("GET", "http://127.0.0.1:9/x")
+
+
+@pytest.mark.parametrize(
+    ("url", "origin"),
+    [
+        ("https://Docs.Example.org/x", "https://docs.example.org:443"),
+        ("http://docs:8080/", "http://docs:8080"),
+        ("http://[::1]:81/", "http://[::1]:81"),
+        ("ftp://x/", ""),
+        ("http://x:99999/", ""),
+    ],
+)
+def test_normalise_origin(url: str, origin: str) -> None:
+    assert normalise_origin(url) == origin

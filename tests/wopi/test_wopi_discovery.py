@@ -3,7 +3,7 @@ from __future__ import annotations
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from wopi_client import WopiClientStandIn
+from tests.wopi.wopi_client import WopiClientStandIn
 
 from core.tokens import ViewMode
 from storage.mimetypes import OCTET_STREAM

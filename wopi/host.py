@@ -1,0 +1,412 @@
+"""The WOPI host service: each WOPI operation as a method that checks the access token's
+grant, applies the pure rules (`locks`, `checkfileinfo`, `relative`) and calls storage.
+
+Views hand in plain values (header strings, the request stream) and get plain values back;
+errors are `core.errors` exceptions (plus the few WOPI-only ones below) that the view maps
+to WOPI's status codes and headers.
+
+Access tokens: the WOPISrc is shared by every configured WOPI app, so a token is accepted
+when it verifies for the audience of any configured app (``app:<name>``), or for the
+validator audience that ``flask wopi test-file`` issues. The audience that verified names
+the app whose proof keys the request must carry.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, BinaryIO, ClassVar
+from urllib.parse import quote, urlencode
+
+from core.errors import (
+    AlreadyExists,
+    BadRequest,
+    Conflict,
+    DocbridgeError,
+    InvalidName,
+    InvalidToken,
+    LockConflict,
+    NotFound,
+    ServerError,
+    Unauthenticated,
+)
+from core.ids import ResourceId
+from core.services import Services
+from core.tokens import AccessGrant, ViewMode, token_tail
+from storage.access import Principal
+from storage.metadata.database import now_utc
+from storage.types import Lock, Node, SaveOrigin, Version
+from wopi import locks
+from wopi.checkfileinfo import Caller, HostUrls, check_file_info
+from wopi.client import WopiClients
+from wopi.proofkeys import ProofResult, verify_proof
+from wopi.relative import TargetMode, free_name, renamed, resolve_relative_target
+from wopi.store import MAX_USER_INFO_CHARS, UserInfoStore
+from wopi.utf7 import decode_header_name, encode_header_name
+
+log = logging.getLogger(__name__)
+
+# The audience of tokens `flask wopi test-file` issues for Microsoft's WOPI validator.
+VALIDATOR_AUDIENCE = "wopi:validator"
+SAVE_SOURCE = "wopi"
+
+
+class ProofRejected(ServerError):
+    """The request's proof headers do not verify: 500, as the WOPI validator expects."""
+
+
+class PreconditionFailed(DocbridgeError):
+    """GetFile: the file is larger than X-WOPI-MaxExpectedSize."""
+
+    code: ClassVar[str] = "PRECONDITION_FAILED"
+    http_status: ClassVar[int] = 412
+
+
+class RelativeTargetExists(Conflict):
+    """PutRelativeFile: the exact name is taken; `valid_target` is a free one (UTF-7)."""
+
+    def __init__(self, message: str, valid_target: str) -> None:
+        super().__init__(message)
+        self.valid_target = valid_target
+
+
+class InvalidFileName(BadRequest):
+    """RenameFile: the name cannot be used; the reason goes to X-WOPI-InvalidFileNameError."""
+
+
+@dataclass(frozen=True, slots=True)
+class WopiSession:
+    """One verified WOPI request: the token, what it grants and for which app."""
+
+    token: str
+    grant: AccessGrant
+    app_name: str
+
+    @property
+    def file_id(self) -> ResourceId:
+        return self.grant.file_id
+
+    @property
+    def origin(self) -> SaveOrigin:
+        name = str(self.grant.claims.get("name") or self.grant.user_id)
+        return SaveOrigin(author_id=None if self.grant.link_id else self.grant.user_id, author_name=name, source=SAVE_SOURCE)
+
+
+@dataclass(frozen=True, slots=True)
+class ProofHeaders:
+    proof: str | None
+    proof_old: str | None
+    timestamp: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class RelativeResult:
+    name: str
+    url: str
+    host_view_url: str
+    host_edit_url: str
+
+    def to_json(self) -> dict[str, str]:
+        return {"Name": self.name, "Url": self.url, "HostViewUrl": self.host_view_url, "HostEditUrl": self.host_edit_url}
+
+
+class WopiHost:
+    def __init__(
+        self,
+        services: Services,
+        clients: WopiClients,
+        user_info: UserInfoStore,
+        clock: Callable[[], datetime] = now_utc,
+    ) -> None:
+        self.services = services
+        self.settings = services.settings
+        self.clients = clients
+        self.user_info = user_info
+        self.clock = clock
+
+    # --- who is calling -----------------------------------------------------------------
+
+    def authorize(self, file_id: ResourceId, token: str) -> WopiSession:
+        """Verify the access token for this file against every accepted audience."""
+        if not token:
+            raise InvalidToken("missing access token")
+        audiences = [*self.clients.audiences(), VALIDATOR_AUDIENCE]
+        last_error: InvalidToken = InvalidToken("invalid access token")
+        for audience in audiences:
+            try:
+                grant = self.services.tokens.verify(token, audience=audience, file_id=file_id)
+            except InvalidToken as error:
+                last_error = error
+                continue
+            client = self.clients.for_audience(audience)
+            return WopiSession(token, grant, client.name if client else "")
+        log.info("WOPI: refused token %s for %s: %s", token_tail(token), file_id, last_error.message)
+        raise last_error
+
+    def check_proof(self, session: WopiSession, url: str, headers: ProofHeaders) -> None:
+        """Verify the proof headers when the session's WOPI client publishes proof keys
+        (``wopi.proof_keys``: required | if-published | off); re-read its discovery once
+        before rejecting."""
+        policy = self.settings.wopi.proof_keys
+        if policy == "off":
+            return
+        client = self.clients.get(session.app_name)
+        discovery = client.current() if client else None
+        keys = discovery.proof_keys if discovery else None
+        if keys is None:
+            if policy == "required":
+                raise ProofRejected("proof keys are required but the WOPI client publishes none")
+            return
+        result = self._verify(keys, session, url, headers)
+        if result is not ProofResult.VALID and client is not None and client.refresh_after_proof_failure():
+            refreshed = client.current()
+            if refreshed is not None and refreshed.proof_keys is not None:
+                result = self._verify(refreshed.proof_keys, session, url, headers)
+        if result is not ProofResult.VALID:
+            log.warning("WOPI: proof %s for token %s from app %s", result.value, token_tail(session.token), session.app_name)
+            raise ProofRejected(f"proof check failed: {result.value}")
+
+    def _verify(self, keys: Any, session: WopiSession, url: str, headers: ProofHeaders) -> ProofResult:
+        return verify_proof(
+            keys,
+            access_token=session.token,
+            url=url,
+            proof=headers.proof,
+            proof_old=headers.proof_old,
+            timestamp=headers.timestamp,
+            now=self.clock(),
+        )
+
+    # --- helpers ------------------------------------------------------------------------
+
+    def _file(self, session: WopiSession) -> Node:
+        node = self.services.storage.stat(session.file_id)
+        if node.is_folder:
+            raise NotFound("not a file")
+        return node
+
+    def _require_write(self, session: WopiSession) -> None:
+        if not session.grant.can_write:
+            raise Unauthenticated("the access token does not allow changes")
+
+    def _principal(self, session: WopiSession) -> Principal:
+        grant = self.services.links.get(session.grant.link_id) if session.grant.link_id else None
+        if grant is not None:
+            return Principal(user_id=session.grant.user_id, name="public", display_name="Guest", link=grant)
+        return Principal(user_id=session.grant.user_id, name=session.grant.user_id, display_name="")
+
+    def _can_write_relative(self, session: WopiSession, node: Node) -> bool:
+        if not session.grant.can_write or node.parent_id is None:
+            return False
+        try:
+            parent = self.services.storage.stat(node.parent_id)
+            return self.services.access.permissions(self._principal(session), parent).write
+        except NotFound:
+            return False
+
+    def host_urls(self, node: Node, app_name: str) -> HostUrls:
+        base = self.settings.public_base
+        query = urlencode(sorted({"app": app_name, "contextRouteName": "files-spaces-personal", "fileId": str(node.id)}.items()))
+        page = f"{base}/external?{query}"
+        return HostUrls(view=page, edit=page, close=f"{base}/", brand=f"{base}/")
+
+    def wopi_src(self, file_id: ResourceId) -> str:
+        return f"{self.settings.public_base}/wopi/files/{quote(str(file_id), safe='')}"
+
+    def _current_lock(self, file_id: ResourceId) -> Lock | None:
+        return self.services.locks.get(file_id, self.clock())
+
+    @staticmethod
+    def _raise_conflict(decision: locks.LockDecision) -> None:
+        if decision.is_conflict:
+            raise LockConflict(decision.reason, decision.current_lock, decision.reason)
+
+    # --- operations ---------------------------------------------------------------------
+
+    def check_file_info(self, session: WopiSession) -> dict[str, Any]:
+        node = self._file(session)
+        folder_name = ""
+        if node.parent_id is not None:
+            try:
+                folder_name = self.services.storage.stat(node.parent_id).name
+            except NotFound:
+                folder_name = ""
+        grant = session.grant
+        caller = Caller(
+            user_id=grant.user_id,
+            display_name=str(grant.claims.get("name") or ""),
+            view_mode=grant.view_mode,
+            is_anonymous=grant.link_id is not None,
+            can_write_relative=self._can_write_relative(session, node),
+            user_info=self.user_info.get(grant.user_id),
+        )
+        return check_file_info(node, caller, self.host_urls(node, session.app_name), folder_name=folder_name)
+
+    def get_file(self, session: WopiSession, max_expected_size: str | None) -> tuple[Version, BinaryIO]:
+        """GetFile: the current version's bytes; 412 past X-WOPI-MaxExpectedSize."""
+        node = self._file(session)
+        if max_expected_size:
+            try:
+                limit = int(max_expected_size)
+            except ValueError:
+                raise BadRequest("X-WOPI-MaxExpectedSize is not an integer") from None
+            if node.size > limit:
+                raise PreconditionFailed(f"the file is {node.size} bytes, more than {limit}")
+        return self.services.storage.open_version(session.file_id)
+
+    def put_file(self, session: WopiSession, lock_id: str | None, content: BinaryIO) -> Version:
+        """PutFile: a new version, streamed, when the lock matches (or the file is empty
+        and unlocked)."""
+        self._require_write(session)
+        node = self._file(session)
+        decision = locks.decide_put_file(self._current_lock(session.file_id), lock_id, node.size, self.clock())
+        self._raise_conflict(decision)
+        limit = self.settings.storage.max_upload_bytes or None
+        return self.services.storage.write_version(
+            session.file_id, content, session.origin, expected_version=None, max_bytes=limit
+        )
+
+    def lock(self, session: WopiSession, lock_id: str | None, old_lock: str | None) -> Node:
+        """Lock, or UnlockAndRelock when X-WOPI-OldLock is present."""
+        self._require_write(session)
+        new_id = locks.validate_lock_id(lock_id)
+        node = self._file(session)
+        expires = locks.lock_expiry(self.clock(), self.settings.wopi.lock_seconds)
+        wanted = Lock(session.file_id, new_id, session.app_name, session.grant.user_id, expires)
+        if old_lock is not None:
+            old_id = locks.validate_lock_id(old_lock, "X-WOPI-OldLock")
+
+            def relock(current: Lock | None) -> Lock | None:
+                self._raise_conflict(locks.decide_unlock_and_relock(current, old_id, new_id, self.clock()))
+                return wanted
+
+            self.services.locks.update(session.file_id, relock, self.clock())
+        else:
+
+            def grant(current: Lock | None) -> Lock | None:
+                self._raise_conflict(locks.decide_lock(current, new_id, self.clock()))
+                return wanted
+
+            self.services.locks.update(session.file_id, grant, self.clock())
+        return node
+
+    def get_lock(self, session: WopiSession) -> tuple[str, Node]:
+        node = self._file(session)
+        return locks.current_lock_id(self._current_lock(session.file_id), self.clock()), node
+
+    def refresh_lock(self, session: WopiSession, lock_id: str | None) -> Node:
+        self._require_write(session)
+        presented = locks.validate_lock_id(lock_id)
+        node = self._file(session)
+        expires = locks.lock_expiry(self.clock(), self.settings.wopi.lock_seconds)
+
+        def refresh(current: Lock | None) -> Lock | None:
+            self._raise_conflict(locks.decide_refresh(current, presented, self.clock()))
+            assert current is not None
+            return Lock(current.file_id, current.lock_id, current.app_name, current.user_id, expires)
+
+        self.services.locks.update(session.file_id, refresh, self.clock())
+        return node
+
+    def unlock(self, session: WopiSession, lock_id: str | None) -> Node:
+        self._require_write(session)
+        presented = locks.validate_lock_id(lock_id)
+        node = self._file(session)
+
+        def release(current: Lock | None) -> Lock | None:
+            self._raise_conflict(locks.decide_unlock(current, presented, self.clock()))
+            return None
+
+        self.services.locks.update(session.file_id, release, self.clock())
+        return node
+
+    def rename(self, session: WopiSession, lock_id: str | None, requested_header: str | None) -> str:
+        """RenameFile: answers the new name without its extension. The id stays."""
+        self._require_write(session)
+        node = self._file(session)
+        if requested_header is None:
+            raise InvalidFileName("missing X-WOPI-RequestedName")
+        self._raise_conflict(locks.decide_rename(self._current_lock(session.file_id), lock_id, self.clock()))
+        requested = decode_header_name(requested_header, "X-WOPI-RequestedName")
+        try:
+            new_name = renamed(node.name, requested)
+            self.services.storage.rename(node.id, new_name)
+        except (InvalidName, AlreadyExists) as error:
+            raise InvalidFileName(error.message) from error
+        return requested
+
+    def delete(self, session: WopiSession) -> None:
+        self._require_write(session)
+        node = self._file(session)
+        self._raise_conflict(locks.decide_delete(self._current_lock(session.file_id), self.clock()))
+        self.services.storage.delete(node.id)
+
+    def put_user_info(self, session: WopiSession, body: bytes) -> None:
+        try:
+            text = body.decode("utf-8")
+        except UnicodeDecodeError:
+            raise BadRequest("UserInfo must be UTF-8 text") from None
+        if len(text) > MAX_USER_INFO_CHARS:
+            raise BadRequest(f"UserInfo is longer than {MAX_USER_INFO_CHARS} characters")
+        self._file(session)
+        self.user_info.put(session.grant.user_id, text)
+
+    def put_relative(
+        self, session: WopiSession, headers: Mapping[str, str | None], content: BinaryIO
+    ) -> RelativeResult:
+        """PutRelativeFile: a new file next to this one (or a new version of an existing
+        one with X-WOPI-OverwriteRelativeTarget), answered with a WOPISrc and a fresh token."""
+        from core.errors import NotImplementedFeature
+
+        node = self._file(session)
+        if not self._can_write_relative(session, node):
+            raise NotImplementedFeature("this access token may not create files here")
+        suggested = headers.get("X-WOPI-SuggestedTarget")
+        relative = headers.get("X-WOPI-RelativeTarget")
+        target = resolve_relative_target(
+            None if suggested is None else decode_header_name(suggested, "X-WOPI-SuggestedTarget"),
+            None if relative is None else decode_header_name(relative, "X-WOPI-RelativeTarget"),
+            headers.get("X-WOPI-OverwriteRelativeTarget"),
+            node.name,
+        )
+        assert node.parent_id is not None
+        parent_id = node.parent_id
+        storage = self.services.storage
+
+        def taken(name: str) -> bool:
+            return storage.find_child(parent_id, name) is not None
+
+        limit = self.settings.storage.max_upload_bytes or None
+        if target.mode is TargetMode.SUGGESTED:
+            created = storage.create_file(parent_id, free_name(target.name, taken), content, session.origin, max_bytes=limit)
+        else:
+            existing = storage.find_child(parent_id, target.name)
+            if existing is not None and not target.overwrite:
+                raise RelativeTargetExists(
+                    "a file with that name exists", encode_header_name(free_name(target.name, taken))
+                )
+            if existing is not None:
+                if existing.is_folder:
+                    raise RelativeTargetExists("a folder has that name", encode_header_name(free_name(target.name, taken)))
+                self._raise_conflict(locks.decide_overwrite(self._current_lock(existing.id), self.clock()))
+                storage.write_version(existing.id, content, session.origin, expected_version=None, max_bytes=limit)
+                created = storage.stat(existing.id)
+            else:
+                created = storage.create_file(parent_id, target.name, content, session.origin, max_bytes=limit)
+        return self._relative_result(session, created)
+
+    def _relative_result(self, session: WopiSession, created: Node) -> RelativeResult:
+        grant = session.grant
+        issued = self.services.tokens.issue(
+            file_id=created.id,
+            user_id=grant.user_id,
+            view_mode=ViewMode.WRITE,
+            audience=grant.audience,
+            link_id=grant.link_id,
+            claims=grant.claims,
+        )
+        urls = self.host_urls(created, session.app_name)
+        url = f"{self.wopi_src(created.id)}?{urlencode({'access_token': issued.token})}"
+        return RelativeResult(created.name, url, urls.view, urls.edit)

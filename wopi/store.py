@@ -1,0 +1,50 @@
+"""What the WOPI host keeps besides files and locks: the per-user ``UserInfo`` a WOPI client
+stores with PutUserInfo and reads back in CheckFileInfo.
+
+The table lives on the metadata store's `metadata` and is created by the migration on the
+``wopi`` Alembic branch.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import Column, DateTime, String, Table, Text, insert, select, update
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
+
+from storage.metadata.database import now_utc, write_transaction
+from storage.metadata.schema import metadata
+
+MAX_USER_INFO_CHARS = 1024
+
+user_info = Table(
+    "wopi_user_info",
+    metadata,
+    Column("user_id", String(255), primary_key=True),
+    Column("info", Text, nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
+
+class UserInfoStore:
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def get(self, user_id: str) -> str | None:
+        with self.engine.connect() as connection:
+            row = connection.execute(select(user_info.c.info).where(user_info.c.user_id == user_id)).first()
+        return None if row is None else str(row.info)
+
+    def put(self, user_id: str, info: str) -> None:
+        values = {"info": info, "updated_at": now_utc()}
+        for attempt in range(2):
+            try:
+                with write_transaction(self.engine) as connection:
+                    changed = connection.execute(
+                        update(user_info).where(user_info.c.user_id == user_id).values(**values)
+                    ).rowcount
+                    if not changed:
+                        connection.execute(insert(user_info).values(user_id=user_id, **values))
+                return
+            except IntegrityError:  # a concurrent first PutUserInfo won; update it instead
+                if attempt:
+                    raise

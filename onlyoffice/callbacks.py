@@ -134,8 +134,9 @@ def author_of(callback: Callback, bound_user_id: str) -> str:
 
 
 def dedupe_key(callback: Callback, kind: CallbackAction) -> str:
-    """Identifies one save across DS retries: (key, kind, lastsave or url), hashed."""
-    marker = callback.last_save or callback.url or ""
+    """Identifies one save across DS retries: (key, kind, lastsave, url), hashed. A retry
+    resends the same body; every new assembly has a new cache url."""
+    marker = f"{callback.last_save or ''}\n{callback.url or ''}"
     digest = hashlib.sha256(f"{callback.key}\n{kind.value}\n{marker}".encode()).hexdigest()
     return f"onlyoffice:{digest}"
 

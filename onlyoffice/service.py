@@ -1,0 +1,461 @@
+"""The ONLYOFFICE driver's rules that need storage, tokens and the network: opening the
+editor, serving ``document.url``, handling callbacks, history, restore, save-as, rename and
+"convert and edit". Views call exactly one method here; decisions stay in the pure modules.
+
+Three addresses are in play (settings ``onlyoffice.*``): ``document_server_url`` (browsers:
+api.js), ``document_server_internal_url`` (Docbridge → DS: commands, conversion, callback
+downloads) and ``docbridge_url_for_document_server`` (DS → Docbridge: ``document.url``,
+``callbackUrl``).
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, BinaryIO
+from urllib.parse import parse_qs, urlencode, urlsplit
+
+from core.config import Settings
+from core.errors import (
+    AccessDenied,
+    BadRequest,
+    DocbridgeError,
+    InvalidToken,
+    NotFound,
+    OriginNotAllowed,
+    PayloadTooLarge,
+    StorageUnavailable,
+    UpstreamError,
+)
+from core.ids import ResourceId
+from core.services import Services
+from core.tokens import AccessGrant, ViewMode, token_tail
+from onlyoffice import callbacks
+from onlyoffice.config_builder import EditorInput, build_editor_config, history_data, sign_config
+from onlyoffice.ds_client import DocumentServerClient, OutboundHttp, origin_of
+from onlyoffice.ds_tokens import DsTokens
+from onlyoffice.formats import Format, OpenPlan, format_for, open_plan
+from onlyoffice.keys import conversion_key, history_key
+from onlyoffice.store import OnlyofficeStore
+from registry.providers import audience_for
+from storage.access import Principal
+from storage.types import Node, SaveOrigin, Version
+
+log = logging.getLogger(__name__)
+
+DOWNLOAD_AUDIENCE = "onlyoffice:download"
+CALLBACK_AUDIENCE = "onlyoffice:callback"
+CHANGES_AUDIENCE = "onlyoffice:changes"
+CHECK_AUDIENCE = "onlyoffice:check"
+DOWNLOAD_TTL_SECONDS = 900
+CALLBACK_TTL_SECONDS = 7 * 24 * 3600
+SAVE_SOURCE = "onlyoffice"
+# The settings check's document is no stored file; its token names this placeholder id.
+_CHECK_FILE = ResourceId("onlyoffice", "check", "check")
+
+
+@dataclass(frozen=True, slots=True)
+class EditorPage:
+    config: dict[str, Any]
+    api_js_url: str
+    node: Node
+    plan: OpenPlan
+    convert_target: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class CallbackAnswer:
+    http_status: int
+    body: dict[str, int]
+
+
+class OnlyofficeService:
+    def __init__(self, settings: Settings, services: Services, store: OnlyofficeStore, tokens: DsTokens,
+                 http: OutboundHttp, *, lossy_edit: tuple[str, ...] = ()) -> None:
+        self.settings = settings
+        self.options = settings.onlyoffice
+        self.services = services
+        self.store = store
+        self.ds_tokens = tokens
+        self.http = http
+        self.lossy_edit = lossy_edit
+        self.public_ds = self.options.document_server_url.rstrip("/") + "/"
+        self.internal_ds = (self.options.document_server_internal_url or self.options.document_server_url).rstrip("/") + "/"
+        self.base_for_ds = (self.options.docbridge_url_for_document_server or settings.public_url).rstrip("/") + "/"
+        self.client = DocumentServerClient(http, tokens, internal_base=self.internal_ds, public_base=self.public_ds)
+        self.instance_id = settings.public_base
+
+    @property
+    def audience(self) -> str:
+        return audience_for(self.options.name)
+
+    @property
+    def api_js_url(self) -> str:
+        return self.public_ds + "web-apps/apps/api/documents/api.js"
+
+    # --- who is calling --------------------------------------------------------------
+
+    def principal_of(self, grant: AccessGrant) -> Principal:
+        """The principal an access token stands for, as it is now (links can be revoked)."""
+        if grant.link_id:
+            link = self.services.links.get(grant.link_id)
+            return Principal(user_id=grant.user_id, name="public", display_name=str(grant.claims.get("name", "")),
+                             link=link)
+        user = self.services.users.find(grant.user_id)
+        if user is None:
+            raise InvalidToken("the access token's user no longer exists")
+        return Principal(user_id=user.id, name=user.name, display_name=user.display_name, is_admin=user.is_admin)
+
+    def verify_access(self, access_token: str) -> AccessGrant:
+        return self.services.tokens.verify(access_token, audience=self.audience)
+
+    def effective_mode(self, grant: AccessGrant, node: Node) -> ViewMode:
+        ceiling = self.services.access.ceiling(self.principal_of(grant), node)
+        if ceiling is None:
+            raise NotFound("file does not exist")
+        return grant.view_mode.at_most(ceiling)
+
+    # --- URLs the DS calls -----------------------------------------------------------
+
+    def download_url(self, file_id: ResourceId, version: int, user_id: str, *, ttl: int = DOWNLOAD_TTL_SECONDS) -> str:
+        issued = self.services.tokens.issue(file_id=file_id, user_id=user_id, view_mode=ViewMode.READ,
+                                            audience=DOWNLOAD_AUDIENCE, ttl_seconds=ttl, claims={"v": version})
+        return self.base_for_ds + "onlyoffice/download?" + urlencode({"t": issued.token})
+
+    def callback_url(self, file_id: ResourceId, user_id: str, view_mode: ViewMode, link_id: str | None) -> str:
+        issued = self.services.tokens.issue(file_id=file_id, user_id=user_id, view_mode=view_mode,
+                                            audience=CALLBACK_AUDIENCE, ttl_seconds=CALLBACK_TTL_SECONDS,
+                                            link_id=link_id)
+        return self.base_for_ds + "onlyoffice/callback?" + urlencode({"t": issued.token})
+
+    def changes_url(self, file_id: ResourceId, version: int, user_id: str) -> str:
+        issued = self.services.tokens.issue(file_id=file_id, user_id=user_id, view_mode=ViewMode.READ,
+                                            audience=CHANGES_AUDIENCE, ttl_seconds=DOWNLOAD_TTL_SECONDS,
+                                            claims={"v": version})
+        return self.settings.public_base + "/onlyoffice/changes?" + urlencode({"t": issued.token})
+
+    # --- editor ------------------------------------------------------------------------
+
+    def editor(self, grant: AccessGrant, *, lang: str = "") -> EditorPage:
+        """The signed config for the file and user of `grant` (the registry's access token)."""
+        node = self.services.storage.stat(grant.file_id)
+        mode = self.effective_mode(grant, node)
+        fmt = format_for(node.extension)
+        plan = open_plan(fmt, mode, self.lossy_edit)
+        if fmt is None or plan is OpenPlan.UNSUPPORTED:
+            raise BadRequest(f"ONLYOFFICE cannot open files of type {node.extension or node.mimetype!r}")
+        file_key = str(node.id)
+        key = self.store.key_for_open(file_key, node.version)
+        user_name = str(grant.claims.get("name") or grant.user_id)
+        self.store.remember_user(file_key, grant.user_id, user_name)
+        config = build_editor_config(EditorInput(
+            file_id=file_key, title=node.name, fmt=fmt, plan=plan, document_key=key,
+            download_url=self.download_url(node.id, node.version, grant.user_id),
+            callback_url=self.callback_url(node.id, grant.user_id, mode, grant.link_id),
+            user_id=grant.user_id, user_name=user_name, view_mode=mode, lang=lang or "en",
+            forcesave=self.options.forcesave, instance_id=self.instance_id,
+            modified=node.modified.strftime("%Y-%m-%d %H:%M"),
+        ))
+        log.info("onlyoffice editor: file=%s user=%s key=%s mode=%s", file_key, grant.user_id, key,
+                 config["editorConfig"]["mode"])
+        return EditorPage(sign_config(config, self.ds_tokens), self.api_js_url, node, plan,
+                          fmt.convert_target if plan is OpenPlan.CONVERT else None)
+
+    # --- document.url ------------------------------------------------------------------
+
+    def open_download(self, url_token: str, authorization: str | None, requested_path: str) -> tuple[Version, BinaryIO]:
+        """The bytes behind a ``document.url``: our short-lived token bound to file and
+        version, and (JWT on) the DS header token whose ``payload.url`` is this very URL."""
+        grant = self.services.tokens.verify(url_token, audience=DOWNLOAD_AUDIENCE)
+        if self.ds_tokens.enabled:
+            self.verify_download_header(authorization, requested_path, url_token)
+        version = grant.claims.get("v")
+        if not isinstance(version, int):
+            raise InvalidToken("invalid download token")
+        return self.services.storage.open_version(grant.file_id, version)
+
+    def verify_download_header(self, authorization: str | None, requested_path: str, url_token: str) -> None:
+        """The DS JWT of a download must be valid and name the requested URL."""
+        claimed = self.ds_tokens.download_url_claim(authorization)
+        if not _same_url(claimed, self.base_for_ds, requested_path, url_token):
+            raise InvalidToken("the Document Server token is for another URL")
+
+    def check_document_url(self) -> str:
+        issued = self.services.tokens.issue(file_id=_CHECK_FILE, user_id="onlyoffice-check", view_mode=ViewMode.READ,
+                                            audience=CHECK_AUDIENCE, ttl_seconds=DOWNLOAD_TTL_SECONDS)
+        return self.base_for_ds + "onlyoffice/check-document?" + urlencode({"t": issued.token})
+
+    # --- callbacks ---------------------------------------------------------------------
+
+    def handle_callback(self, url_token: str, body: Mapping[str, Any], authorization: str | None) -> CallbackAnswer:
+        """Answer a DS callback: 200 {"error":0} done; 200 {"error":1} refused for good
+        (the DS keeps the changes in its forgotten store); 5xx transient (the DS retries);
+        403 bad token."""
+        try:
+            grant = self.services.tokens.verify(url_token, audience=CALLBACK_AUDIENCE)
+            fields = self.ds_tokens.callback_fields(body, authorization)
+        except InvalidToken as error:
+            log.warning("onlyoffice callback refused: %s (url token %s)", error.message, token_tail(url_token))
+            return CallbackAnswer(403, {"error": 1})
+        file_key = str(grant.file_id)
+        try:
+            callback = callbacks.parse_callback(fields)
+        except BadRequest as error:
+            log.warning("onlyoffice callback file=%s malformed: %s", file_key, error.message)
+            return CallbackAnswer(400, {"error": 1})
+        try:
+            decision = self._decide(grant, callback)
+            version = self._apply(grant, callback, decision)
+        except StorageUnavailable as error:
+            log.error("onlyoffice callback file=%s key=%s status=%d: storage unavailable (%s), asking for a retry",
+                      file_key, callback.key, callback.status, error.message)
+            return CallbackAnswer(503, {"error": 1})
+        except (OriginNotAllowed, PayloadTooLarge, UpstreamError, NotFound, AccessDenied, DocbridgeError) as error:
+            log.error("onlyoffice callback file=%s key=%s status=%d refused: %s", file_key, callback.key,
+                      callback.status, error.message)
+            return CallbackAnswer(200, {"error": 1})
+        except Exception:  # the protocol boundary: the DS must always get its JSON answer
+            log.exception("onlyoffice callback file=%s key=%s status=%d failed", file_key, callback.key,
+                          callback.status)
+            return CallbackAnswer(500, {"error": 1})
+        log.info("onlyoffice callback file=%s key=%s status=%d action=%s version=%s error=%d %s", file_key,
+                 callback.key, callback.status, decision.action.value, version, decision.error_code, decision.reason)
+        return CallbackAnswer(200, {"error": decision.error_code})
+
+    def _decide(self, grant: AccessGrant, callback: callbacks.Callback) -> callbacks.Decision:
+        file_key = str(grant.file_id)
+        current = self.store.current_key(file_key)
+        handled = False
+        if callback.url:
+            for kind in (callbacks.CallbackAction.SAVE, callbacks.CallbackAction.RECOVER):
+                if self.store.handled_version(callbacks.dedupe_key(callback, kind)) is not None:
+                    handled = True
+        can_write = False
+        if grant.view_mode is ViewMode.WRITE:
+            try:
+                node = self.services.storage.stat(grant.file_id)
+                can_write = self.services.access.ceiling(self.principal_of(grant), node) is ViewMode.WRITE
+            except (NotFound, InvalidToken):
+                can_write = False
+        return callbacks.decide(callback, current_key=current, already_handled=handled, can_write=can_write,
+                                bound_user_id=grant.user_id)
+
+    def _apply(self, grant: AccessGrant, callback: callbacks.Callback, decision: callbacks.Decision) -> int | None:
+        file_key = str(grant.file_id)
+        action = decision.action
+        if action is callbacks.CallbackAction.PRESENCE:
+            self.store.record_editors(file_key, callback.users)
+            return None
+        if not decision.stores_bytes:
+            if decision.end_session:
+                self.store.end_session(file_key, callback.key, rotate=decision.rotate_key)
+            return None
+        assert callback.url is not None and decision.dedupe_key is not None
+        author_id = decision.author_id or grant.user_id
+        author_name = self.store.user_name(file_key, author_id) or self._display_name(author_id)
+        recovered = action is callbacks.CallbackAction.RECOVER
+        origin = SaveOrigin(author_id=author_id, author_name=author_name, source=SAVE_SOURCE,
+                            dedupe_key=decision.dedupe_key, recovered=recovered,
+                            comment="recovered from a failed ONLYOFFICE save" if recovered else "")
+        with self.http.download(self.client.to_internal(callback.url)) as download:
+            saved = self.services.storage.write_version(grant.file_id, download.file, origin,
+                                                        max_bytes=self.options.max_download_bytes)
+        self.store.record_handled(decision.dedupe_key, file_key, saved.number)
+        if decision.keep_history:
+            self._keep_history(file_key, saved.number, callback)
+        if action is callbacks.CallbackAction.SAVE and not decision.end_session:
+            self.store.wrote_during_session(file_key, callback.key, saved.number)
+        if decision.end_session:
+            self.store.end_session(file_key, callback.key, rotate=decision.rotate_key)
+        return saved.number
+
+    def _keep_history(self, file_key: str, version: int, callback: callbacks.Callback) -> None:
+        """Store ``history`` and the changes.zip; a failure here never fails the save."""
+        try:
+            if callback.changes_url:
+                with self.http.download(self.client.to_internal(callback.changes_url)) as changes:
+                    self.store.save_history(file_key, version, callback.key, dict(callback.history or {}),
+                                            changes.file)
+            else:
+                self.store.save_history(file_key, version, callback.key, dict(callback.history or {}), None)
+        except DocbridgeError as error:
+            log.warning("onlyoffice: changes of file=%s version=%d not kept: %s", file_key, version, error.message)
+            self.store.save_history(file_key, version, callback.key, dict(callback.history or {}), None)
+
+    def _display_name(self, user_id: str) -> str:
+        user = self.services.users.find(user_id)
+        return user.display_name if user else user_id
+
+    # --- history -----------------------------------------------------------------------
+
+    def history(self, grant: AccessGrant) -> dict[str, Any]:
+        """The object for ``docEditor.refreshHistory``."""
+        node = self.services.storage.stat(grant.file_id)
+        self.effective_mode(grant, node)
+        kept = self.store.history(str(node.id))
+        entries = []
+        for version in self.services.storage.list_versions(grant.file_id):
+            if version.recovered:
+                continue
+            entry: dict[str, Any] = {
+                "version": version.number,
+                "key": self._version_key(node, version.number),
+                "created": version.created.strftime("%Y-%m-%d %H:%M:%S"),
+                "user": {"id": version.author_id or "", "name": version.author_name or version.author_id or ""},
+            }
+            record = kept.get(version.number)
+            if record and record.history:
+                entry["changes"] = record.history.get("changes")
+                entry["serverVersion"] = record.history.get("serverVersion")
+            entries.append(entry)
+        entries.sort(key=lambda item: item["version"])
+        return {"currentVersion": node.version, "history": entries}
+
+    def _version_key(self, node: Node, number: int) -> str:
+        if number == node.version:
+            current = self.store.current_key(str(node.id))
+            if current:
+                return current
+        return history_key(self.store.key_salt, str(node.id), number)
+
+    def history_data(self, grant: AccessGrant, number: int) -> dict[str, Any]:
+        """The object for ``docEditor.setHistoryData``, signed when JWT is on."""
+        node = self.services.storage.stat(grant.file_id)
+        self.effective_mode(grant, node)
+        numbers = [v.number for v in self.services.storage.list_versions(node.id) if not v.recovered]
+        if number not in numbers:
+            raise NotFound("no such version")
+        fmt = format_for(node.extension)
+        file_type = fmt.extension if fmt else node.extension
+        previous = None
+        earlier = [n for n in numbers if n < number]
+        if earlier:
+            prior = max(earlier)
+            previous = {"key": self._version_key(node, prior), "url": self.download_url(node.id, prior, grant.user_id),
+                        "fileType": file_type}
+        changes = None
+        if self.store.history(str(node.id)).get(number, None) and self.store.history(str(node.id))[number].has_changes:
+            changes = self.changes_url(node.id, number, grant.user_id)
+        return history_data(version=number, key=self._version_key(node, number),
+                            url=self.download_url(node.id, number, grant.user_id), file_type=file_type,
+                            changes_url=changes, previous=previous, tokens=self.ds_tokens)
+
+    def open_changes(self, url_token: str) -> BinaryIO:
+        grant = self.services.tokens.verify(url_token, audience=CHANGES_AUDIENCE)
+        version = grant.claims.get("v")
+        stream = self.store.open_changes(str(grant.file_id), int(version)) if isinstance(version, int) else None
+        if stream is None:
+            raise NotFound("no changes kept for this version")
+        return stream
+
+    def restore(self, grant: AccessGrant, number: int) -> Version:
+        node = self.services.storage.stat(grant.file_id)
+        if self.effective_mode(grant, node) is not ViewMode.WRITE:
+            raise AccessDenied("permission denied")
+        author = self.principal_of(grant)
+        return self.services.storage.restore_version(
+            node.id, number, SaveOrigin(author.user_id, author.display_name or author.name, SAVE_SOURCE,
+                                        comment=f"restored version {number}"))
+
+    # --- save as, rename, convert -------------------------------------------------------
+
+    def save_as(self, grant: AccessGrant, url: str, title: str) -> Node:
+        """``onRequestSaveAs``: store the DS's copy (fetched from the DS only) as a new file
+        next to the original."""
+        node = self.services.storage.stat(grant.file_id)
+        self.effective_mode(grant, node)
+        if node.parent_id is None:
+            raise BadRequest("the file has no folder")
+        principal = self.principal_of(grant)
+        self.services.access.check(principal, node.parent_id, write=True, read=False)
+        name = self._free_name(node.parent_id, title)
+        origin = SaveOrigin(principal.user_id, principal.display_name or principal.name, SAVE_SOURCE,
+                            comment=f"saved as from {node.name}")
+        with self.http.download(self.client.to_internal(url)) as download:
+            return self.services.storage.create_file(node.parent_id, name, download.file, origin,
+                                                     max_bytes=self.options.max_download_bytes)
+
+    def rename(self, grant: AccessGrant, title: str) -> Node:
+        """``onRequestRename``: rename the file (keeping its extension) and tell the editors."""
+        node = self.services.storage.stat(grant.file_id)
+        if self.effective_mode(grant, node) is not ViewMode.WRITE:
+            raise AccessDenied("permission denied")
+        stem = title.strip()
+        if node.extension and not stem.lower().endswith("." + node.extension):
+            stem = f"{stem}.{node.extension}"
+        renamed = self.services.storage.rename(node.id, stem)
+        key = self.store.current_key(str(node.id))
+        if key:
+            try:
+                self.client.meta(key, renamed.name)
+            except DocbridgeError as error:
+                log.warning("onlyoffice: meta command for file=%s failed: %s", node.id, error.message)
+        return renamed
+
+    def convert_and_edit(self, grant: AccessGrant) -> tuple[Node, Format]:
+        """"Convert and edit": the DS converts the file to OOXML; the result becomes a new
+        file next to the original, which stays untouched."""
+        node = self.services.storage.stat(grant.file_id)
+        mode = self.effective_mode(grant, node)
+        fmt = format_for(node.extension)
+        if mode is not ViewMode.WRITE or fmt is None or open_plan(fmt, mode, self.lossy_edit) is not OpenPlan.CONVERT:
+            raise BadRequest("this file cannot be converted for editing")
+        target = fmt.convert_target
+        assert target is not None and node.parent_id is not None
+        principal = self.principal_of(grant)
+        self.services.access.check(principal, node.parent_id, write=True, read=False)
+        key = conversion_key(self.store.key_salt, str(node.id), node.version, uuid.uuid4().hex)
+        result = self.client.convert(url=self.download_url(node.id, node.version, grant.user_id),
+                                     file_type=fmt.extension, output_type=target, key=key, title=node.name,
+                                     timeout_seconds=self.options.timeout_seconds)
+        assert result.file_url is not None
+        stem = node.name.rsplit(".", 1)[0] if "." in node.name else node.name
+        name = self._free_name(node.parent_id, f"{stem}.{target}")
+        origin = SaveOrigin(principal.user_id, principal.display_name or principal.name, SAVE_SOURCE,
+                            comment=f"converted from {node.name}")
+        with self.http.download(result.file_url) as download:
+            created = self.services.storage.create_file(node.parent_id, name, download.file, origin,
+                                                        max_bytes=self.options.max_download_bytes)
+        converted = format_for(target)
+        assert converted is not None
+        return created, converted
+
+    def _free_name(self, folder_id: ResourceId, wanted: str) -> str:
+        stem, dot, ext = wanted.rpartition(".")
+        if not dot:
+            stem, ext = wanted, ""
+        candidate = wanted
+        counter = 1
+        while self.services.storage.find_child(folder_id, candidate) is not None:
+            counter += 1
+            candidate = f"{stem} ({counter}).{ext}" if ext else f"{stem} ({counter})"
+        return candidate
+
+    # --- admin commands ---------------------------------------------------------------
+
+    def command(self, command: str, file_id: ResourceId) -> dict[str, Any]:
+        if command not in ("forcesave", "info", "drop"):
+            raise BadRequest("command must be forcesave, info or drop")
+        key = self.store.current_key(str(file_id))
+        if key is None:
+            raise NotFound("the file is not open in ONLYOFFICE")
+        if command == "forcesave":
+            changed = self.client.forcesave(key)
+            return {"key": key, "saved": changed,
+                    "message": "forcesave requested" if changed else "no changes since the last save"}
+        if command == "info":
+            return {"key": key, **self.client.info(key)}
+        return {"key": key, **self.client.drop(key)}
+
+
+def _same_url(claimed: str, base_for_ds: str, requested_path: str, url_token: str) -> bool:
+    """``payload.url`` names this download: our address for the DS, this path, this token."""
+    parts = urlsplit(claimed)
+    base = urlsplit(base_for_ds)
+    if origin_of(claimed) != origin_of(base_for_ds):
+        return False
+    if parts.path != requested_path and parts.path != base.path.rstrip("/") + requested_path:
+        return False
+    return parse_qs(parts.query).get("t") == [url_token]

@@ -1,0 +1,260 @@
+"""What the ONLYOFFICE driver remembers: document keys and sessions, who is editing, which
+callback saves were already stored, and each saved version's history and changes.zip.
+
+The tables live on the metadata store's `metadata` and are created by the migration on the
+``onlyoffice`` Alembic branch. Key changes are compare-and-set inside one write transaction,
+so several Docbridge instances on one database agree on a file's key.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any, BinaryIO
+
+from sqlalchemy import Column, DateTime, Integer, String, Table, Text, delete, insert, select, update
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
+
+from storage.metadata.database import now_utc, utc, write_transaction
+from storage.metadata.schema import metadata
+from onlyoffice.keys import document_key
+
+documents = Table(
+    "onlyoffice_documents",
+    metadata,
+    Column("file_id", String(400), primary_key=True),
+    # The key editors of this file share now; NULL after a final save until the next open.
+    Column("doc_key", String(128), nullable=True),
+    Column("base_version", Integer, nullable=False),
+    # The version the session last wrote (forcesave); an open at it keeps the key.
+    Column("session_version", Integer, nullable=False),
+    Column("epoch", Integer, nullable=False, default=0),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
+presence = Table(
+    "onlyoffice_presence",
+    metadata,
+    Column("file_id", String(400), primary_key=True),
+    Column("user_id", String(64), primary_key=True),
+    Column("user_name", String(255), nullable=False, default=""),
+    Column("editing", Integer, nullable=False, default=0),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
+saves = Table(
+    "onlyoffice_saves",
+    metadata,
+    Column("dedupe_key", String(128), primary_key=True),
+    Column("file_id", String(400), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+history = Table(
+    "onlyoffice_history",
+    metadata,
+    Column("file_id", String(400), primary_key=True),
+    Column("version", Integer, primary_key=True),
+    Column("doc_key", String(128), nullable=False),
+    Column("history_json", Text, nullable=False, default=""),
+    Column("changes_name", String(128), nullable=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryRecord:
+    version: int
+    doc_key: str
+    history: dict[str, Any]
+    has_changes: bool
+    created: datetime
+
+
+class OnlyofficeStore:
+    def __init__(self, engine: Engine, changes_dir: Path, key_salt: bytes) -> None:
+        self.engine = engine
+        self.changes_dir = changes_dir
+        self.key_salt = key_salt
+
+    # --- document keys -----------------------------------------------------------------
+
+    def current_key(self, file_id: str) -> str | None:
+        with self.engine.connect() as connection:
+            row = connection.execute(select(documents.c.doc_key).where(documents.c.file_id == file_id)).first()
+        return row.doc_key if row else None
+
+    def key_for_open(self, file_id: str, version: int) -> str:
+        """The key an editor opening `file_id` at `version` must use.
+
+        The live session's key while the file is at the version the session started from
+        or last wrote; otherwise (first open, after a final save, or the file changed by
+        another route) a new key derived from the version and the file's key epoch."""
+        for _attempt in range(2):
+            try:
+                with write_transaction(self.engine) as connection:
+                    row = connection.execute(select(documents).where(documents.c.file_id == file_id)).first()
+                    if row is not None and row.doc_key and version in (row.base_version, row.session_version):
+                        return str(row.doc_key)
+                    epoch = int(row.epoch) if row is not None else 0
+                    if row is not None and row.doc_key:
+                        epoch += 1  # the file changed under a live key: that key is spent
+                    key = document_key(self.key_salt, file_id, version, epoch)
+                    values = {"doc_key": key, "base_version": version, "session_version": version,
+                              "epoch": epoch, "updated_at": now_utc()}
+                    if row is None:
+                        connection.execute(insert(documents).values(file_id=file_id, **values))
+                    else:
+                        connection.execute(update(documents).where(documents.c.file_id == file_id).values(**values))
+                    return key
+            except IntegrityError:
+                continue  # another instance inserted first: read its key
+        raise RuntimeError("could not settle a document key")
+
+    def wrote_during_session(self, file_id: str, doc_key: str, version: int) -> None:
+        """A forcesave stored `version`: the session (and its key) goes on at it."""
+        with write_transaction(self.engine) as connection:
+            connection.execute(
+                update(documents)
+                .where(documents.c.file_id == file_id, documents.c.doc_key == doc_key)
+                .values(session_version=version, updated_at=now_utc())
+            )
+
+    def end_session(self, file_id: str, doc_key: str, *, rotate: bool) -> None:
+        """The session of `doc_key` is over. With `rotate`, its key is spent: the next open
+        gets a new one (a new key epoch)."""
+        with write_transaction(self.engine) as connection:
+            if rotate:
+                connection.execute(
+                    update(documents)
+                    .where(documents.c.file_id == file_id, documents.c.doc_key == doc_key)
+                    .values(doc_key=None, epoch=documents.c.epoch + 1, updated_at=now_utc())
+                )
+            connection.execute(update(presence).where(presence.c.file_id == file_id).values(editing=0))
+
+    # --- presence and names ------------------------------------------------------------
+
+    def remember_user(self, file_id: str, user_id: str, user_name: str) -> None:
+        """Record the display name of a user who opened the editor (authors of saves)."""
+        now = now_utc()
+        with write_transaction(self.engine) as connection:
+            changed = connection.execute(
+                update(presence).where(presence.c.file_id == file_id, presence.c.user_id == user_id)
+                .values(user_name=user_name, updated_at=now)
+            ).rowcount
+            if not changed:
+                connection.execute(insert(presence).values(file_id=file_id, user_id=user_id, user_name=user_name,
+                                                           editing=0, updated_at=now))
+
+    def record_editors(self, file_id: str, user_ids: Iterable[str]) -> None:
+        editing = set(user_ids)
+        now = now_utc()
+        with write_transaction(self.engine) as connection:
+            connection.execute(update(presence).where(presence.c.file_id == file_id).values(editing=0))
+            for user_id in editing:
+                changed = connection.execute(
+                    update(presence).where(presence.c.file_id == file_id, presence.c.user_id == user_id)
+                    .values(editing=1, updated_at=now)
+                ).rowcount
+                if not changed:
+                    connection.execute(insert(presence).values(file_id=file_id, user_id=user_id, user_name="",
+                                                               editing=1, updated_at=now))
+
+    def editors(self, file_id: str) -> list[str]:
+        with self.engine.connect() as connection:
+            rows = connection.execute(
+                select(presence.c.user_id).where(presence.c.file_id == file_id, presence.c.editing == 1)
+                .order_by(presence.c.user_id)
+            ).all()
+        return [row.user_id for row in rows]
+
+    def user_name(self, file_id: str, user_id: str) -> str:
+        with self.engine.connect() as connection:
+            row = connection.execute(
+                select(presence.c.user_name).where(presence.c.file_id == file_id, presence.c.user_id == user_id)
+            ).first()
+        return str(row.user_name) if row and row.user_name else ""
+
+    # --- callback dedupe ---------------------------------------------------------------
+
+    def handled_version(self, dedupe_key: str) -> int | None:
+        with self.engine.connect() as connection:
+            row = connection.execute(select(saves.c.version).where(saves.c.dedupe_key == dedupe_key)).first()
+        return int(row.version) if row else None
+
+    def record_handled(self, dedupe_key: str, file_id: str, version: int) -> None:
+        try:
+            with write_transaction(self.engine) as connection:
+                connection.execute(insert(saves).values(dedupe_key=dedupe_key, file_id=file_id, version=version,
+                                                        created_at=now_utc()))
+        except IntegrityError:
+            pass  # a concurrent retry recorded the same save
+
+    # --- version history ---------------------------------------------------------------
+
+    def _changes_path(self, name: str) -> Path:
+        return self.changes_dir / name
+
+    def save_history(self, file_id: str, version: int, doc_key: str, history_object: dict[str, Any] | None,
+                     changes: BinaryIO | None) -> None:
+        """Keep the callback's ``history`` and the ``changesurl`` archive for `version`."""
+        changes_name = None
+        if changes is not None:
+            changes_name = hashlib.sha256(f"{file_id}\n{version}".encode()).hexdigest() + ".zip"
+            self._write_atomically(self._changes_path(changes_name), changes)
+        try:
+            with write_transaction(self.engine) as connection:
+                connection.execute(insert(history).values(
+                    file_id=file_id, version=version, doc_key=doc_key,
+                    history_json=json.dumps(history_object or {}), changes_name=changes_name,
+                    created_at=now_utc()))
+        except IntegrityError:
+            pass  # a replay of the same save
+
+    def _write_atomically(self, target: Path, content: BinaryIO) -> None:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=".tmp-")
+        try:
+            with os.fdopen(handle, "wb") as out:
+                while chunk := content.read(1 << 20):
+                    out.write(chunk)
+                out.flush()
+                os.fsync(out.fileno())
+            os.replace(temporary, target)
+        except BaseException:
+            Path(temporary).unlink(missing_ok=True)
+            raise
+
+    def history(self, file_id: str) -> dict[int, HistoryRecord]:
+        with self.engine.connect() as connection:
+            rows = connection.execute(select(history).where(history.c.file_id == file_id)).all()
+        return {
+            int(row.version): HistoryRecord(int(row.version), str(row.doc_key), json.loads(row.history_json or "{}"),
+                                            bool(row.changes_name), utc(row.created_at))
+            for row in rows
+        }
+
+    def open_changes(self, file_id: str, version: int) -> BinaryIO | None:
+        with self.engine.connect() as connection:
+            row = connection.execute(
+                select(history.c.changes_name).where(history.c.file_id == file_id, history.c.version == version)
+            ).first()
+        if row is None or not row.changes_name:
+            return None
+        try:
+            return open(self._changes_path(str(row.changes_name)), "rb")
+        except FileNotFoundError:
+            return None
+
+    def forget_file(self, file_id: str) -> None:
+        with write_transaction(self.engine) as connection:
+            for table in (documents, presence, history):
+                connection.execute(delete(table).where(table.c.file_id == file_id))

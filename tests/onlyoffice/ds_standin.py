@@ -1,0 +1,443 @@
+"""A Document Server stand-in: a real loopback HTTP server that behaves as ONLYOFFICE Docs
+does towards an integration (see docs: onlyoffice.md).
+
+* ``open(config)`` is what the editor's "auth" does: verify the config token, and for the
+  first opener of a key GET ``document.url`` with ``Authorization: Bearer
+  JWT({"payload": {"url": …}})``; then post status 1 to the user's callbackUrl.
+* ``edit``/``close``/``forcesave`` drive the session; callbacks are POSTed with both the
+  header token ``{"payload": body}`` and the body ``token`` (claims = body), retried on
+  network errors, 429 and 5xx with a (shortened) backoff.
+* Saved states are served at cache URLs ``/cache/files/<id>/output.<ext>?md5=…``; the
+  command service and conversion API answer as the DS does (error codes included).
+* ``/web-apps/apps/api/documents/api.js`` is a stand-in api.js whose ``DocEditor`` posts the
+  config it receives back to the stand-in, which then acts as the editor would.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import threading
+import time
+import uuid
+import zipfile
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import jwt
+import requests
+
+API_JS = r"""
+(function () {
+  var origin = %(origin)s;
+  function DocEditor(placeholder, config) {
+    if (!config || !config.document || !config.document.url || !(config.document.fileType || config.documentType)) {
+      throw new Error("stand-in api.js: incomplete config");
+    }
+    var frame = document.createElement("iframe");
+    frame.id = "standin-frame";
+    frame.name = "frameEditor";
+    frame.src = "about:blank";
+    var target = document.getElementById(placeholder);
+    target.parentNode.replaceChild(frame, target);
+    var self = this;
+    this.config = config;
+    this.calls = [];
+    window.__standin = { config: config, status: "pending", editor: this };
+    fetch(origin + "/standin/editor", { method: "POST", body: JSON.stringify(config) })
+      .then(function (r) { return r.json(); })
+      .then(function (answer) {
+        window.__standin.status = answer.ok ? "ready" : "error";
+        window.__standin.answer = answer;
+        var events = config.events || {};
+        if (!answer.ok && events.onError) { events.onError({ data: { errorCode: answer.code, errorDescription: answer.message } }); }
+        if (answer.ok && events.onDocumentReady) { events.onDocumentReady({}); }
+      });
+  }
+  ["refreshHistory", "setHistoryData", "showMessage", "refreshFile", "destroyEditor", "requestClose"].forEach(function (name) {
+    DocEditor.prototype[name] = function (arg) { this.calls.push([name, arg]); };
+  });
+  DocEditor.version = function () { return "9.0.4.50"; };
+  window.DocsAPI = { DocEditor: DocEditor };
+})();
+"""
+
+
+def _iso_now() -> str:
+    now = time.time()
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(now)) + f".{int(now * 1000) % 1000:03d}Z"
+
+
+def wait_for(predicate: Any, timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError("timed out waiting for the Document Server stand-in")
+        time.sleep(0.02)
+
+
+@dataclass
+class Session:
+    key: str
+    url: str
+    file_type: str
+    content: bytes
+    users: dict[str, str] = field(default_factory=dict)  # user id -> callbackUrl
+    modified: bool = False
+    saved_since_change: bool = False
+    forcesaved: bool = False
+    history_changes: list[dict[str, Any]] = field(default_factory=list)
+    last_author: str = ""
+
+
+@dataclass
+class CallbackRecord:
+    url: str
+    body: dict[str, Any]
+    answers: list[tuple[int, Any]]
+
+
+class DocumentServerStandIn:
+    def __init__(self, secret: str | None, *, header: str = "Authorization", retry_delays: tuple[float, ...] = (0.05, 0.1, 0.2)) -> None:
+        self.secret = secret
+        self.header = header
+        self.retry_delays = retry_delays
+        self.sessions: dict[str, Session] = {}
+        self.ended_keys: set[str] = set()
+        self.cache: dict[str, tuple[bytes, str]] = {}  # cache id -> (bytes, ext)
+        self.callbacks: list[CallbackRecord] = []
+        self.downloads: list[dict[str, Any]] = []
+        self.editor_errors: list[dict[str, Any]] = []
+        self.conversions: dict[str, int] = {}
+        self.conversion_failure: int | None = None
+        self.lock = threading.RLock()
+        self.http = requests.Session()
+        self.http.trust_env = False
+        stand_in = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args: object) -> None:
+                pass
+
+            def do_OPTIONS(self) -> None:  # noqa: N802
+                self.send_response(204)
+                self._cors()
+                self.end_headers()
+
+            def do_GET(self) -> None:  # noqa: N802
+                stand_in._get(self)
+
+            def do_POST(self) -> None:  # noqa: N802
+                stand_in._post(self)
+
+            def _cors(self) -> None:
+                self.send_header("Access-Control-Allow-Origin", "*")
+                self.send_header("Access-Control-Allow-Headers", "Content-Type")
+
+            def reply(self, status: int, body: bytes, content_type: str = "application/json") -> None:
+                self.send_response(status)
+                self.send_header("Content-Type", content_type)
+                self.send_header("Content-Length", str(len(body)))
+                self._cors()
+                self.end_headers()
+                self.wfile.write(body)
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.base = f"http://127.0.0.1:{self.server.server_address[1]}/"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    # --- lifecycle -------------------------------------------------------------------
+
+    def __enter__(self) -> DocumentServerStandIn:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+    # --- JWT -------------------------------------------------------------------------
+
+    def sign(self, claims: dict[str, Any], ttl: int = 300) -> str:
+        assert self.secret is not None
+        now = int(time.time())
+        return jwt.encode({**claims, "iat": now, "exp": now + ttl}, self.secret, algorithm="HS256")
+
+    def verify(self, token: str) -> dict[str, Any]:
+        assert self.secret is not None
+        return dict(jwt.decode(token, self.secret, algorithms=["HS256", "HS384", "HS512"], leeway=60))
+
+    def _request_params(self, handler: BaseHTTPRequestHandler, body: dict[str, Any]) -> dict[str, Any] | None:
+        """Command/conversion parameters: body token first, then the header's payload."""
+        if self.secret is None:
+            return body
+        try:
+            if body.get("token"):
+                return self.verify(str(body["token"]))
+            header = handler.headers.get(self.header, "")
+            if header.startswith("Bearer "):
+                claims = self.verify(header[7:])
+                payload = claims.get("payload")
+                return dict(payload) if isinstance(payload, dict) else None
+        except jwt.InvalidTokenError:
+            return None
+        return None
+
+    # --- the editor side -------------------------------------------------------------
+
+    def open(self, config: dict[str, Any], user_id: str | None = None) -> Session:
+        """What happens when an editor connects with `config` (the page's, with token)."""
+        if self.secret is not None:
+            token = config.get("token")
+            if not token:
+                raise PermissionError("-20 token missing")
+            claims = self.verify(str(token))
+            for section in ("document", "editorConfig", "documentType"):
+                if section in claims:
+                    config = {**config, section: claims[section]}
+            if claims.get("document", {}).get("permissions") != config["document"].get("permissions"):
+                raise PermissionError("-23 permissions differ")
+        document = config["document"]
+        editor = config["editorConfig"]
+        key = document["key"]
+        assert isinstance(editor["user"]["id"], str)
+        user = user_id or editor["user"]["id"]
+        with self.lock:
+            session = self.sessions.get(key)
+            if session is None:
+                if key in self.ended_keys and editor.get("mode") == "edit":
+                    raise PermissionError("-102 the file version has been changed")
+                content = self._download(document["url"])
+                session = Session(key, document["url"], document["fileType"], content)
+                self.sessions[key] = session
+            session.users[user] = editor["callbackUrl"]
+        if editor.get("mode") == "edit":
+            self.post_callback(editor["callbackUrl"], {"key": key, "status": 1, "users": list(session.users),
+                                                       "actions": [{"type": 1, "userid": user}]})
+        return session
+
+    def _download(self, url: str) -> bytes:
+        headers = {"User-Agent": "Node.js/6.13", "Connection": "Keep-Alive"}
+        if self.secret is not None:
+            headers[self.header] = "Bearer " + self.sign({"payload": {"url": url}})
+        last: requests.Response | None = None
+        for _attempt in range(3):
+            last = self.http.get(url, headers=headers, timeout=120, allow_redirects=False)
+            self.downloads.append({"url": url, "status": last.status_code})
+            if last.status_code in (200, 206):
+                return last.content
+            time.sleep(0.05)
+        raise ConnectionError(f"-4 download failed: HTTP {last.status_code if last else '?'}")
+
+    def edit(self, key: str, user: str, content: bytes) -> None:
+        with self.lock:
+            session = self.sessions[key]
+            session.content = content
+            session.modified = True
+            session.saved_since_change = False
+            session.last_author = user
+            session.history_changes.append({"created": time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime()),
+                                            "user": {"id": user, "name": user},
+                                            "documentSha256": hashlib.sha256(content).hexdigest()})
+
+    def _cache_url(self, session: Session) -> tuple[str, str]:
+        cache_id = f"{session.key}_{uuid.uuid4().hex[:8]}"
+        changes_id = cache_id + "_changes"
+        self.cache[cache_id] = (session.content, session.file_type)
+        archive = io.BytesIO()
+        with zipfile.ZipFile(archive, "w") as zipped:
+            zipped.writestr("changes.json", json.dumps(session.history_changes))
+        self.cache[changes_id] = (archive.getvalue(), "zip")
+        md5 = hashlib.md5(cache_id.encode()).hexdigest()  # noqa: S324 - the DS's own link signature
+        url = f"{self.base}cache/files/data/{cache_id}/output.{session.file_type}?md5={md5}&expires=9999999999&filename=output.{session.file_type}"
+        changes = f"{self.base}cache/files/data/{changes_id}/changes.zip?md5={md5}&expires=9999999999&filename=changes.zip"
+        return url, changes
+
+    def save_body(self, session: Session, status: int, user: str, **extra: Any) -> dict[str, Any]:
+        url, changes = self._cache_url(session)
+        body: dict[str, Any] = {
+            "key": session.key, "status": status, "url": url, "changesurl": changes,
+            "history": {"serverVersion": "9.0.4", "changes": list(session.history_changes)},
+            "users": [user], "actions": [{"type": 0, "userid": user}],
+            "lastsave": _iso_now(),
+            "notmodified": False, "filetype": session.file_type,
+        }
+        body.update(extra)
+        return body
+
+    def close(self, key: str, user: str) -> CallbackRecord | None:
+        """`user` leaves; the last leaver's departure ends the session as the DS does."""
+        with self.lock:
+            session = self.sessions[key]
+            callback_url = session.users.pop(user)
+            if session.users:
+                others = list(session.users)
+                return self.post_callback(callback_url, {"key": key, "status": 1, "users": others,
+                                                         "actions": [{"type": 0, "userid": user}]})
+            del self.sessions[key]
+            self.ended_keys.add(key)
+        author = session.last_author or user
+        if session.modified and not session.saved_since_change:
+            return self.post_callback(callback_url, self.save_body(session, 2, author), retry=True)
+        if session.forcesaved:
+            body = self.save_body(session, 2, author, notmodified=True)
+            return self.post_callback(callback_url, body, retry=True)
+        return self.post_callback(callback_url, {"key": key, "status": 4, "actions": [{"type": 0, "userid": user}]})
+
+    def fail_save(self, key: str, user: str) -> CallbackRecord:
+        """The assembly failed: status 3 with the (possibly corrupted) file."""
+        with self.lock:
+            session = self.sessions.pop(key)
+            callback_url = session.users.pop(user)
+            self.ended_keys.add(key)
+        return self.post_callback(callback_url, self.save_body(session, 3, user), retry=True)
+
+    def _forcesave(self, key: str, forcesave_type: int = 0) -> int:
+        with self.lock:
+            session = self.sessions.get(key)
+            if session is None:
+                return 1
+            if not session.modified or session.saved_since_change:
+                return 4
+            user = session.last_author or next(iter(session.users))
+            callback_url = session.users.get(user) or next(iter(session.users.values()))
+            body = self.save_body(session, 6, user, forcesavetype=forcesave_type)
+            session.saved_since_change = True
+            session.forcesaved = True
+        threading.Thread(target=self.post_callback, args=(callback_url, body), daemon=True).start()
+        return 0
+
+    # --- callbacks -------------------------------------------------------------------
+
+    def signed_callback(self, body: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
+        headers = {"Content-Type": "application/json"}
+        if self.secret is None:
+            return dict(body), headers
+        headers[self.header] = "Bearer " + self.sign({"payload": body})
+        return {**body, "token": self.sign(body)}, headers
+
+    def post_callback(self, url: str, body: dict[str, Any], *, retry: bool = False,
+                      headers: dict[str, str] | None = None, raw: dict[str, Any] | None = None) -> CallbackRecord:
+        """POST a callback as the DS does; retry on network errors, 429 and 5xx when `retry`."""
+        sent, signed_headers = (raw, headers or {"Content-Type": "application/json"}) if raw is not None else self.signed_callback(body)
+        record = CallbackRecord(url, body, [])
+        self.callbacks.append(record)
+        delays = self.retry_delays if retry else ()
+        for attempt in range(len(delays) + 1):
+            try:
+                answer = self.http.post(url, data=json.dumps(sent), headers=signed_headers, timeout=600)
+                try:
+                    parsed: Any = answer.json()
+                except ValueError:
+                    parsed = answer.text
+                record.answers.append((answer.status_code, parsed))
+                if answer.status_code != 429 and answer.status_code < 500:
+                    break
+            except requests.RequestException as error:
+                record.answers.append((0, str(error)))
+            if attempt < len(delays):
+                time.sleep(delays[attempt])
+        return record
+
+    # --- HTTP ------------------------------------------------------------------------
+
+    def _get(self, handler: Any) -> None:
+        parts = urlsplit(handler.path)
+        if parts.path == "/healthcheck":
+            handler.reply(200, b"true", "text/plain")
+        elif parts.path == "/web-apps/apps/api/documents/api.js":
+            origin = json.dumps(self.base.rstrip("/"))
+            handler.reply(200, (API_JS % {"origin": origin}).encode(), "application/javascript")
+        elif parts.path.startswith("/cache/files/data/"):
+            cache_id = parts.path.split("/")[4]
+            found = self.cache.get(cache_id)
+            query = parse_qs(parts.query)
+            if found is None or query.get("md5") != [hashlib.md5(cache_id.removesuffix("_changes").encode()).hexdigest()]:  # noqa: S324
+                handler.reply(403, b"forbidden", "text/plain")
+            else:
+                handler.reply(200, found[0], "application/octet-stream")
+        else:
+            handler.reply(404, b"not found", "text/plain")
+
+    def _post(self, handler: Any) -> None:
+        length = int(handler.headers.get("Content-Length") or 0)
+        raw = handler.rfile.read(length)
+        parts = urlsplit(handler.path)
+        try:
+            body = json.loads(raw or b"{}")
+        except ValueError:
+            body = {}
+        if parts.path == "/standin/editor":
+            self._editor_connected(handler, body)
+        elif parts.path in ("/coauthoring/CommandService.ashx", "/command"):
+            self._command(handler, body)
+        elif parts.path in ("/ConvertService.ashx", "/converter"):
+            self._convert(handler, body)
+        else:
+            handler.reply(404, b"{}")
+
+    def _editor_connected(self, handler: Any, config: dict[str, Any]) -> None:
+        try:
+            session = self.open(config)
+            answer = {"ok": True, "key": session.key}
+        except PermissionError as error:
+            code, _, message = str(error).partition(" ")
+            answer = {"ok": False, "code": int(code), "message": message}
+        except (ConnectionError, jwt.InvalidTokenError, KeyError) as error:
+            answer = {"ok": False, "code": -4 if isinstance(error, ConnectionError) else -20, "message": str(error)}
+        self.editor_errors.append(answer) if not answer["ok"] else None
+        handler.reply(200, json.dumps(answer).encode())
+
+    def _command(self, handler: Any, body: dict[str, Any]) -> None:
+        params = self._request_params(handler, body)
+        if params is None:
+            handler.reply(200, json.dumps({"error": 6}).encode())
+            return
+        command = params.get("c")
+        key = params.get("key")
+        if command == "version":
+            result: dict[str, Any] = {"error": 0, "version": "9.0.4.50"}
+        elif command == "forcesave":
+            result = {"key": key, "error": self._forcesave(str(key))}
+        elif command == "info":
+            session = self.sessions.get(str(key))
+            result = {"key": key, "error": 0 if session else 1, "users": list(session.users) if session else []}
+        elif command == "drop":
+            result = {"key": key, "error": 0 if str(key) in self.sessions else 1}
+        elif command == "meta":
+            result = {"key": key, "error": 0 if str(key) in self.sessions else 1}
+        else:
+            result = {"error": 5}
+        handler.reply(200, json.dumps(result).encode())
+
+    def _convert(self, handler: Any, body: dict[str, Any]) -> None:
+        params = self._request_params(handler, body)
+        if params is None:
+            handler.reply(200, json.dumps({"error": -8}).encode())
+            return
+        key = str(params.get("key"))
+        if self.conversion_failure is not None:
+            handler.reply(200, json.dumps({"error": self.conversion_failure}).encode())
+            return
+        calls = self.conversions.get(key, 0) + 1
+        self.conversions[key] = calls
+        if params.get("async") and calls == 1:
+            handler.reply(200, json.dumps({"percent": 0, "endConvert": False}).encode())
+            return
+        try:
+            source = self._download(str(params["url"]))
+        except ConnectionError:
+            handler.reply(200, json.dumps({"error": -4}).encode())
+            return
+        output = str(params.get("outputtype"))
+        cache_id = f"conv_{key}_{output}"
+        converted = source if params.get("filetype") == output else b"CONVERTED-" + output.encode() + b":" + source
+        self.cache[cache_id] = (converted, output)
+        md5 = hashlib.md5(cache_id.encode()).hexdigest()  # noqa: S324
+        file_url = f"{self.base}cache/files/data/{cache_id}/output.{output}?md5={md5}&expires=9999999999"
+        handler.reply(200, json.dumps({"fileUrl": file_url, "fileType": output, "percent": 100,
+                                       "endConvert": True}).encode())

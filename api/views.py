@@ -8,11 +8,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from flask import Blueprint, Flask, Response, jsonify, request, send_file
+from flask import Blueprint, Flask, Response, jsonify, request
 from werkzeug.exceptions import HTTPException
 
 from api.openapi import openapi_document
 from core.auth import require_principal, require_user
+from core.downloads import stream_content
 from core.errors import AccessDenied, BadRequest, DocbridgeError, NotFound, Unauthenticated
 from core.ids import ResourceId, parse_resource_id
 from core.services import services
@@ -139,18 +140,14 @@ def _expected_version(node: Node) -> int | None:
 
 def _send_version(file: Node, number: int | None) -> Response:
     version, content = services().storage.open_version(file.id, number)
-    response = send_file(
+    return stream_content(
         content,
+        size=version.size,
         mimetype=file.mimetype,
-        as_attachment=True,
         download_name=file.name,
-        conditional=True,
         etag=etag_for(version.number, version.sha256),
         last_modified=version.created,
-        max_age=0,
     )
-    response.headers["Cache-Control"] = "private, no-cache"
-    return response
 
 
 # --- views ------------------------------------------------------------------------------------

@@ -270,7 +270,9 @@ def _cast(hint: Any, value: Any, sources: Mapping[str, str], dotted: str) -> Any
     origin = typing.get_origin(hint)
     args = typing.get_args(hint)
     if isinstance(value, _EnvText) and (origin in (tuple, list) or dataclasses.is_dataclass(hint)):
-        value = _yaml_value(value, source, dotted)
+        parsed = _yaml_value(value, source, dotted)
+        # A plain "a,b" from the environment is a list of words, not one word.
+        value = _EnvText(parsed) if isinstance(parsed, str) else parsed
     if origin in (types.UnionType, typing.Union):
         if value is None or (isinstance(value, _EnvText) and value == "" and type(None) in args):
             if type(None) in args:

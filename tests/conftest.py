@@ -4,6 +4,7 @@ the app served on a loopback port for peers that call back into Docbridge."""
 from __future__ import annotations
 
 import base64
+import os
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass
@@ -22,8 +23,19 @@ from tests.support.postgres import create_database, postgres_cluster
 ADMIN_PASSWORD = "admin-secret"
 
 
+class BufferedClient(FlaskClient):
+    """Reads each response whole and closes it, as a WSGI server would, so streamed files
+    are not left open between requests."""
+
+    def open(self, *args: Any, **kwargs: Any) -> Any:
+        kwargs.setdefault("buffered", True)
+        return super().open(*args, **kwargs)
+
+
 @dataclass(frozen=True)
 class TestUser:
+    __test__ = False  # a value, not a test class
+
     id: str
     name: str
     password: str
@@ -77,18 +89,23 @@ def base_settings(tmp_path: Path) -> dict[str, Any]:
 
 
 @pytest.fixture
-def make_app(base_settings: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> Callable[..., Flask]:
+def make_app(base_settings: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[..., Flask]]:
     """Build an app; keyword arguments are settings overrides merged over the test defaults."""
-    for name in list(__import__("os").environ):
+    for name in list(os.environ):
         if name.startswith("DOCBRIDGE_"):
             monkeypatch.delenv(name)
+    built: list[Flask] = []
 
     def build(**overrides: Any) -> Flask:
         app = create_app(_merge(base_settings, overrides))
         app.config["TESTING"] = True
+        app.test_client_class = BufferedClient
+        built.append(app)
         return app
 
-    return build
+    yield build
+    for app in built:
+        services_of(app).engine.dispose()
 
 
 @pytest.fixture

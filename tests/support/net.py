@@ -21,7 +21,7 @@ def free_port() -> int:
 def serve_wsgi(app: Any, port: int = 0) -> Iterator[str]:
     """Serve `app` on 127.0.0.1 in a background thread; yield its base URL."""
     server = make_server("127.0.0.1", port, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
     try:
         yield f"http://127.0.0.1:{server.server_port}"

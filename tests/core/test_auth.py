@@ -1,0 +1,139 @@
+"""Every way to authenticate, driven over HTTP as clients do; bad credentials are a 401 in
+the {"code", "message"} shape."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from core.services import services_of
+from tests.conftest import TestUser, basic_auth, upload
+from tests.support.oidc import LocalIssuer, local_issuer
+
+
+def assert_unauthenticated(response: Any) -> None:
+    assert response.status_code == 401
+    assert response.headers["Content-Type"].startswith("application/json")
+    assert response.get_json()["code"] == "UNAUTHENTICATED"
+    assert response.get_json()["message"]
+
+
+def test_no_credentials(client: FlaskClient) -> None:
+    assert_unauthenticated(client.get("/api/v1/me"))
+
+
+def test_basic(client: FlaskClient, alice: TestUser) -> None:
+    assert client.get("/api/v1/me", headers=alice.auth).get_json()["name"] == "alice"
+    assert_unauthenticated(client.get("/api/v1/me", headers=basic_auth("alice", "wrong")))
+    assert_unauthenticated(client.get("/api/v1/me", headers=basic_auth("nobody", "secret")))
+    assert_unauthenticated(client.get("/api/v1/me", headers={"Authorization": "Basic !!!"}))
+
+
+def test_basic_can_be_switched_off(make_app: Callable[..., Flask]) -> None:
+    app = make_app(basic_auth=False)
+    services_of(app).users.create("carol", "secret")
+    assert_unauthenticated(app.test_client().get("/api/v1/me", headers=basic_auth("carol", "secret")))
+
+
+def test_access_token_from_the_cli(app: Flask, client: FlaskClient, alice: TestUser) -> None:
+    result = app.test_cli_runner().invoke(args=["user", "token", "alice"])
+    token = result.output.strip()
+    assert result.exit_code == 0 and token.startswith("dbt_")
+    assert client.get("/api/v1/me", headers={"X-Access-Token": token}).get_json()["id"] == alice.id
+    assert_unauthenticated(client.get("/api/v1/me", headers={"X-Access-Token": token + "x"}))
+
+
+@pytest.fixture
+def issuer() -> Iterator[LocalIssuer]:
+    with local_issuer() as running:
+        yield running
+
+
+@pytest.fixture
+def oidc_app(make_app: Callable[..., Flask], issuer: LocalIssuer) -> Flask:
+    return make_app(oidc={"issuer": issuer.url, "audience": "docbridge"})
+
+
+def test_oidc_bearer_creates_and_then_finds_the_user(oidc_app: Flask, issuer: LocalIssuer) -> None:
+    client = oidc_app.test_client()
+    token = issuer.token(subject="sub-42", preferred_username="dana", name="Dana Scully", email="dana@example.org")
+    first = client.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"})
+    assert first.status_code == 200
+    assert first.get_json()["name"] == "dana"
+    assert first.get_json()["display_name"] == "Dana Scully"
+    again = client.get("/api/v1/me", headers={"Authorization": f"Bearer {issuer.token(subject='sub-42')}"})
+    assert again.get_json()["id"] == first.get_json()["id"]
+
+
+@pytest.mark.parametrize(
+    "make_token",
+    [
+        lambda issuer: issuer.token(audience="someone-else"),
+        lambda issuer: issuer.token(lifetime=-120),
+        lambda issuer: issuer.token() + "tampered",
+        lambda issuer: LocalIssuer("http://127.0.0.1:1", issuer.key).token(),
+        lambda issuer: "not-a-jwt",
+    ],
+    ids=["wrong-audience", "expired", "bad-signature", "wrong-issuer", "malformed"],
+)
+def test_oidc_bad_tokens(oidc_app: Flask, issuer: LocalIssuer, make_token: Callable[[LocalIssuer], str]) -> None:
+    response = oidc_app.test_client().get("/api/v1/me", headers={"Authorization": f"Bearer {make_token(issuer)}"})
+    assert_unauthenticated(response)
+
+
+def test_oidc_token_signed_by_another_key(oidc_app: Flask, issuer: LocalIssuer) -> None:
+    with local_issuer() as impostor:
+        forged = LocalIssuer(issuer.url, impostor.key).token()
+    assert_unauthenticated(oidc_app.test_client().get("/api/v1/me", headers={"Authorization": f"Bearer {forged}"}))
+
+
+def test_bearer_without_an_issuer_configured(client: FlaskClient) -> None:
+    assert_unauthenticated(client.get("/api/v1/me", headers={"Authorization": "Bearer abc"}))
+
+
+def make_link(client: FlaskClient, user: TestUser, node_id: str, **body: Any) -> dict[str, Any]:
+    response = client.post(f"/api/v1/files/{node_id}/links", json=body, headers=user.auth)
+    assert response.status_code == 201, response.get_data(as_text=True)
+    return dict(response.get_json())
+
+
+def test_public_token_and_password(client: FlaskClient, alice: TestUser) -> None:
+    file_id = upload(client, alice, alice.home_id, "shared.txt", b"hello")
+    open_link = make_link(client, alice, file_id, role="viewer")
+    response = client.get(f"/api/v1/files/{file_id}/content", headers={"Public-Token": open_link["token"]})
+    assert response.status_code == 200 and response.data == b"hello"
+    protected = make_link(client, alice, file_id, role="viewer", password="pw")
+    headers = {"Public-Token": protected["token"]}
+    assert_unauthenticated(client.get(f"/api/v1/files/{file_id}", headers=headers))
+    assert_unauthenticated(client.get(f"/api/v1/files/{file_id}", headers={**headers, **basic_auth("public", "wrong")}))
+    ok = client.get(f"/api/v1/files/{file_id}", headers={**headers, **basic_auth("public", "pw")})
+    assert ok.status_code == 200
+    assert_unauthenticated(client.get(f"/api/v1/files/{file_id}", headers={"Public-Token": "no-such-link"}))
+
+
+def test_public_link_reaches_only_its_node(client: FlaskClient, alice: TestUser) -> None:
+    shared = upload(client, alice, alice.home_id, "shared.txt", b"x")
+    private = upload(client, alice, alice.home_id, "private.txt", b"y")
+    link = make_link(client, alice, shared, role="editor")
+    headers = {"Public-Token": link["token"]}
+    assert client.get(f"/api/v1/files/{private}", headers=headers).status_code == 404
+    assert client.get(f"/api/v1/files/{shared}", headers=headers).status_code == 200
+    assert client.get("/api/v1/me", headers=headers).status_code == 401
+
+
+def test_expired_link_is_refused(client: FlaskClient, alice: TestUser, app: Flask) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from sqlalchemy import update
+
+    from storage.metadata.schema import links
+
+    file_id = upload(client, alice, alice.home_id, "soon.txt", b"x")
+    link = make_link(client, alice, file_id, role="viewer", expires_at=(datetime.now(UTC) + timedelta(hours=1)).isoformat())
+    with services_of(app).engine.begin() as connection:
+        connection.execute(update(links).where(links.c.id == link["id"]).values(expires_at=datetime.now(UTC) - timedelta(seconds=1)))
+    assert_unauthenticated(client.get(f"/api/v1/files/{file_id}", headers={"Public-Token": link["token"]}))

@@ -1,0 +1,114 @@
+"""A throw-away nginx WebDAV server in a temporary directory on a free loopback port.
+
+It serves the configuration docs/storage.md recommends for the WebDAV backend: the dav
+module for PUT/DELETE/MKCOL/COPY/MOVE and a JSON autoindex for listing (nginx has no
+PROPFIND). Debian's ``nginx-light`` provides the binary; ``make test`` installs it.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from tests.support.net import free_port
+
+NGINX_CONFIG = """\
+worker_processes 1;
+pid {root}/nginx.pid;
+error_log {root}/error.log;
+daemon off;
+{user}
+events {{ worker_connections 256; }}
+http {{
+    access_log off;
+    client_body_temp_path {root}/body;
+    proxy_temp_path {root}/proxy;
+    fastcgi_temp_path {root}/fastcgi;
+    uwsgi_temp_path {root}/uwsgi;
+    scgi_temp_path {root}/scgi;
+    server {{
+        listen 127.0.0.1:{port};
+        root {root}/www;
+        client_max_body_size 0;
+        location /dav/ {{
+            dav_methods PUT DELETE MKCOL COPY MOVE;
+            create_full_put_path on;
+            dav_access user:rw;
+            autoindex on;
+            autoindex_format json;
+        }}
+    }}
+}}
+"""
+
+
+@dataclass(frozen=True)
+class WebDavServer:
+    url: str
+    root: Path
+
+    def files(self, prefix: str) -> list[str]:
+        """Paths of the files stored under `prefix` (relative to /dav/), read from disk."""
+        base = self.root / prefix.strip("/")
+        return sorted(str(path.relative_to(base)) for path in base.rglob("*") if path.is_file())
+
+
+def _binary() -> str:
+    found = shutil.which("nginx") or ("/usr/sbin/nginx" if os.path.exists("/usr/sbin/nginx") else None)
+    if found is None:
+        raise RuntimeError("nginx is not installed: run `make test`, which installs nginx-light")
+    return found
+
+
+@contextmanager
+def nginx_webdav() -> Iterator[WebDavServer]:
+    """Yield the server; its WebDAV tree is ``url`` (ending in /dav/)."""
+    root = Path(tempfile.mkdtemp(prefix="docbridge-dav-"))
+    (root / "www" / "dav").mkdir(parents=True)
+    (root / "body").mkdir()
+    port = free_port()
+    # As root, nginx would hand the workers to `nobody`, who cannot write the temp tree.
+    user = "user root root;" if os.geteuid() == 0 else ""
+    config = root / "nginx.conf"
+    config.write_text(NGINX_CONFIG.format(root=root, port=port, user=user))
+    process = subprocess.Popen(
+        [_binary(), "-e", str(root / "error.log"), "-p", str(root), "-c", str(config)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        _wait_for_port(port, process)
+        yield WebDavServer(f"http://127.0.0.1:{port}/dav/", root / "www" / "dav")
+    finally:
+        process.send_signal(signal.SIGQUIT)
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        if process.stderr is not None:
+            process.stderr.close()
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def _wait_for_port(port: int, process: subprocess.Popen[bytes]) -> None:
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            error = process.stderr.read().decode(errors="replace") if process.stderr else ""
+            raise RuntimeError(f"nginx exited at start: {error}")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return
+        except OSError:
+            time.sleep(0.05)
+    raise RuntimeError("nginx did not start listening within 10 s")

@@ -18,6 +18,7 @@ import api.views
 import audit.extension
 import commands
 import core.extensions as extensions
+import onlyoffice.extension
 import registry.views
 import storage.local.extension
 import storage.webdav.extension
@@ -43,6 +44,7 @@ BUILTIN_EXTENSIONS: tuple[extensions.Extension, ...] = (
     storage.webdav.extension,  # type: ignore[list-item]
     audit.extension,  # type: ignore[list-item]
     wopi.extension,  # type: ignore[list-item]
+    onlyoffice.extension,  # type: ignore[list-item]
 )
 
 

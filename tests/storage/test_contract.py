@@ -1,0 +1,454 @@
+"""The storage contract: every composition (SQLite or PostgreSQL metadata × local or WebDAV
+bytes) must behave the same.
+
+The suite drives the app's own StorageService (the Storage implementation the views use)
+and checks what is left on disk or on the WebDAV server by looking there directly, not by
+asking the code under test.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import threading
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from sqlalchemy import select
+
+from core.errors import AlreadyExists, InvalidName, LockConflict, NotFound, PayloadTooLarge, VersionConflict
+from core.ids import ResourceId
+from core.services import Services, services_of
+from storage.metadata.database import now_utc
+from storage.metadata.schema import pending_blobs, versions
+from storage.service import StorageService
+from storage.types import Lock, SaveOrigin
+from tests.support.webdav import WebDavServer, nginx_webdav
+
+ORIGIN = SaveOrigin(author_id=None, author_name="Contract", source="test")
+
+
+@pytest.fixture(scope="module")
+def webdav_server() -> Iterator[WebDavServer]:
+    with nginx_webdav() as server:
+        yield server
+
+
+@dataclass
+class Composition:
+    """One storage composition under test, plus independent views of what it stored."""
+
+    app: Flask
+    services: Services
+    home: ResourceId
+    backend: str
+    blob_root: Path
+    data_dir: Path
+
+    @property
+    def storage(self) -> StorageService:
+        return self.services.storage
+
+    def stored_blobs(self) -> set[str]:
+        """Names of finished blob files, read straight from the disk behind the backend."""
+        return {
+            path.name for path in self.blob_root.glob("*/**/*") if path.is_file() and path.parent.name != "tmp"
+        }
+
+    def temporary_files(self) -> list[str]:
+        temporary = self.blob_root / "tmp"
+        return sorted(path.name for path in temporary.glob("*.part")) if temporary.exists() else []
+
+    def referenced_blobs(self) -> set[str]:
+        with self.services.engine.connect() as connection:
+            return {row.blob_key for row in connection.execute(select(versions.c.blob_key))}
+
+    def pending(self) -> list[str]:
+        with self.services.engine.connect() as connection:
+            return [row.blob_key for row in connection.execute(select(pending_blobs.c.blob_key))]
+
+    def assert_clean(self) -> None:
+        """Every stored blob belongs to a version; no pending mark, no temporary file."""
+        assert self.stored_blobs() == self.referenced_blobs()
+        assert self.pending() == []
+        assert self.temporary_files() == []
+
+
+@pytest.fixture(params=["local", "webdav"])
+def composition(
+    request: pytest.FixtureRequest, make_app: Callable[..., Flask], database_url: str, tmp_path: Path
+) -> Composition:
+    overrides: dict[str, Any] = {"database_url": database_url} if database_url else {}
+    if request.param == "webdav":
+        server: WebDavServer = request.getfixturevalue("webdav_server")
+        prefix = uuid.uuid4().hex
+        overrides["storage"] = {"backend": "webdav", "webdav_url": f"{server.url}{prefix}/"}
+        blob_root = server.root / prefix
+    else:
+        blob_root = tmp_path / "data" / "blobs"
+    app = make_app(**overrides)
+    found = services_of(app)
+    # Pooled PostgreSQL connections must be closed, not left to the garbage collector.
+    request.addfinalizer(found.engine.dispose)
+    user = found.users.create("carol", "secret")
+    return Composition(app, found, user.home_id, request.param, blob_root, tmp_path / "data")
+
+
+def content(text: str) -> io.BytesIO:
+    return io.BytesIO(text.encode())
+
+
+def read_version(storage: StorageService, file_id: ResourceId, number: int | None = None) -> bytes:
+    _, stream = storage.open_version(file_id, number)
+    with stream:
+        return stream.read()
+
+
+# --- files and folders -------------------------------------------------------------------
+
+
+def test_create_list_stat_and_find_child(composition: Composition) -> None:
+    storage = composition.storage
+    folder = storage.create_folder(composition.home, "Reports")
+    created = storage.create_file(folder.id, "q1.docx", content("first quarter"), ORIGIN)
+    storage.create_file(composition.home, "notes.txt", content("n"), ORIGIN)
+
+    stat = storage.stat(created.id)
+    assert (stat.name, stat.version, stat.size) == ("q1.docx", 1, len("first quarter"))
+    assert stat.sha256 == hashlib.sha256(b"first quarter").hexdigest()
+    assert stat.mimetype == "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+    assert stat.parent_id == folder.id and not stat.is_folder
+    assert [node.name for node in storage.list_folder(composition.home)] == ["Reports", "notes.txt"]
+    assert [node.id for node in storage.list_folder(folder.id)] == [created.id]
+    assert [node.id for node in storage.ancestors(created.id)] == [composition.home, folder.id]
+    found = storage.find_child(folder.id, "q1.docx")
+    assert found is not None and found.id == created.id
+    assert storage.find_child(folder.id, "q2.docx") is None
+    assert read_version(storage, created.id) == b"first quarter"
+    composition.assert_clean()
+
+
+def test_taken_names_are_refused(composition: Composition) -> None:
+    storage = composition.storage
+    storage.create_file(composition.home, "a.txt", content("one"), ORIGIN)
+    storage.create_folder(composition.home, "docs")
+    with pytest.raises(AlreadyExists):
+        storage.create_file(composition.home, "a.txt", content("two"), ORIGIN)
+    with pytest.raises(AlreadyExists):
+        storage.create_folder(composition.home, "a.txt")
+    with pytest.raises(AlreadyExists):
+        storage.create_file(composition.home, "docs", content("three"), ORIGIN)
+    assert read_version(storage, storage.find_child(composition.home, "a.txt").id) == b"one"  # type: ignore[union-attr]
+    composition.assert_clean()
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["a/b", "a\\b", "nul\x00byte", "bell\x07", "tab\tname", ".", "..", "", "x" * 256, "é" * 128],
+)
+def test_invalid_names_are_refused_everywhere(composition: Composition, name: str) -> None:
+    storage = composition.storage
+    existing = storage.create_file(composition.home, "ok.txt", content("ok"), ORIGIN)
+    with pytest.raises(InvalidName):
+        storage.create_folder(composition.home, name)
+    with pytest.raises(InvalidName):
+        storage.create_file(composition.home, name, content("bad"), ORIGIN)
+    with pytest.raises(InvalidName):
+        storage.rename(existing.id, name)
+    assert [node.name for node in storage.list_folder(composition.home)] == ["ok.txt"]
+    composition.assert_clean()
+
+
+def test_longest_allowed_name_is_accepted(composition: Composition) -> None:
+    name = "é" * 127 + "x"  # 255 bytes in UTF-8
+    node = composition.storage.create_file(composition.home, name, content("long"), ORIGIN)
+    assert composition.storage.stat(node.id).name == name
+
+
+# --- versions ----------------------------------------------------------------------------
+
+
+def test_every_save_is_a_new_version(composition: Composition) -> None:
+    storage = composition.storage
+    file = storage.create_file(composition.home, "plan.xlsx", content("v1"), ORIGIN)
+    second = storage.write_version(file.id, content("v2"), ORIGIN)
+    third = storage.write_version(file.id, content("v3"), ORIGIN)
+    assert (second.number, third.number) == (2, 3) and third.is_current
+
+    node = storage.stat(file.id)
+    assert (node.version, node.size, node.sha256) == (3, 2, hashlib.sha256(b"v3").hexdigest())
+    listed = storage.list_versions(file.id)
+    assert sorted((item.number, item.is_current) for item in listed) == [(1, False), (2, False), (3, True)]
+    assert [read_version(storage, file.id, number) for number in (1, 2, 3)] == [b"v1", b"v2", b"v3"]
+    assert read_version(storage, file.id) == b"v3"
+    with pytest.raises(NotFound):
+        storage.open_version(file.id, 4)
+    composition.assert_clean()
+
+
+def test_expected_version_guards_against_lost_updates(composition: Composition) -> None:
+    storage = composition.storage
+    file = storage.create_file(composition.home, "memo.txt", content("v1"), ORIGIN)
+    storage.write_version(file.id, content("v2"), ORIGIN, expected_version=1)
+    with pytest.raises(VersionConflict) as raised:
+        storage.write_version(file.id, content("stale"), ORIGIN, expected_version=1)
+    assert raised.value.current_version == 2
+    assert sorted(item.number for item in storage.list_versions(file.id)) == [1, 2]
+    assert read_version(storage, file.id) == b"v2"
+    composition.assert_clean()
+
+
+def test_a_dedupe_key_makes_a_save_idempotent(composition: Composition) -> None:
+    storage = composition.storage
+    file = storage.create_file(composition.home, "doc.docx", content("v1"), ORIGIN)
+    origin = SaveOrigin(author_id=None, author_name="DS", source="onlyoffice", dedupe_key="key-1|save-7")
+    first = storage.write_version(file.id, content("saved"), origin)
+    again = storage.write_version(file.id, content("saved"), origin)
+    assert first.number == again.number == 2
+    assert len(storage.list_versions(file.id)) == 2
+    composition.assert_clean()
+
+
+def test_a_recovered_version_is_listed_but_not_current(composition: Composition) -> None:
+    storage = composition.storage
+    file = storage.create_file(composition.home, "doc.docx", content("v1"), ORIGIN)
+    recovered = storage.write_version(
+        file.id, content("what the editor still had"), SaveOrigin(None, "DS", "onlyoffice", recovered=True)
+    )
+    assert recovered.number == 2 and recovered.recovered and not recovered.is_current
+    assert storage.stat(file.id).version == 1
+    assert read_version(storage, file.id) == b"v1"
+    assert read_version(storage, file.id, 2) == b"what the editor still had"
+    listed = {item.number: item for item in storage.list_versions(file.id)}
+    assert listed[1].is_current and listed[2].recovered and not listed[2].is_current
+    composition.assert_clean()
+
+
+def test_max_bytes_refuses_and_leaves_nothing_behind(composition: Composition) -> None:
+    storage = composition.storage
+    file = storage.create_file(composition.home, "small.bin", content("v1"), ORIGIN)
+    big = io.BytesIO(b"x" * (3 * 1024 * 1024))
+    with pytest.raises(PayloadTooLarge):
+        storage.write_version(file.id, big, ORIGIN, max_bytes=2 * 1024 * 1024)
+    with pytest.raises(PayloadTooLarge):
+        storage.create_file(composition.home, "big.bin", io.BytesIO(b"y" * 4096), ORIGIN, max_bytes=4095)
+    assert storage.find_child(composition.home, "big.bin") is None
+    assert len(storage.list_versions(file.id)) == 1 and read_version(storage, file.id) == b"v1"
+    exact = storage.write_version(file.id, io.BytesIO(b"z" * 4096), ORIGIN, max_bytes=4096)
+    assert exact.number == 2
+    composition.assert_clean()
+
+
+def test_restore_makes_a_new_current_version_and_keeps_history(composition: Composition) -> None:
+    storage = composition.storage
+    file = storage.create_file(composition.home, "deck.pptx", content("original"), ORIGIN)
+    storage.write_version(file.id, content("mistake"), ORIGIN)
+    restored = storage.restore_version(file.id, 1, SaveOrigin(None, "Carol", "restore"))
+    assert restored.number == 3 and restored.is_current
+    assert read_version(storage, file.id) == b"original"
+    assert [read_version(storage, file.id, number) for number in (1, 2, 3)] == [b"original", b"mistake", b"original"]
+    with pytest.raises(NotFound):
+        storage.restore_version(file.id, 9, ORIGIN)
+    # The restored version shares the original's blob; deleting the file removes it once.
+    storage.delete(file.id)
+    composition.assert_clean()
+    assert composition.stored_blobs() == set()
+
+
+def test_large_content_round_trips_through_the_backend(composition: Composition) -> None:
+    payload = hashlib.sha256(b"seed").digest() * (5 * 1024 * 1024 // 32 + 7)
+    file = composition.storage.create_file(composition.home, "big.bin", io.BytesIO(payload), ORIGIN)
+    assert composition.storage.stat(file.id).sha256 == hashlib.sha256(payload).hexdigest()
+    assert read_version(composition.storage, file.id) == payload
+
+
+# --- rename and delete -----------------------------------------------------------------------
+
+
+def test_rename_keeps_the_id_and_refuses_taken_names(composition: Composition) -> None:
+    storage = composition.storage
+    file = storage.create_file(composition.home, "draft.txt", content("text"), ORIGIN)
+    storage.create_file(composition.home, "final.docx", content("other"), ORIGIN)
+    folder = storage.create_folder(composition.home, "Archive")
+
+    renamed = storage.rename(file.id, "draft.docx")
+    assert renamed.id == file.id and renamed.name == "draft.docx"
+    assert renamed.mimetype.endswith("wordprocessingml.document")
+    with pytest.raises(AlreadyExists):
+        storage.rename(file.id, "final.docx")
+    with pytest.raises(AlreadyExists):
+        storage.rename(folder.id, "final.docx")
+    assert storage.rename(folder.id, "Old").id == folder.id
+    assert read_version(storage, file.id) == b"text"
+    assert sorted(node.name for node in storage.list_folder(composition.home)) == ["Old", "draft.docx", "final.docx"]
+
+
+def test_delete_removes_the_subtree_and_its_blobs(composition: Composition) -> None:
+    storage = composition.storage
+    keep = storage.create_file(composition.home, "keep.txt", content("keep"), ORIGIN)
+    top = storage.create_folder(composition.home, "Project")
+    inner = storage.create_folder(top.id, "Drafts")
+    files = [
+        storage.create_file(top.id, "a.txt", content("a"), ORIGIN),
+        storage.create_file(inner.id, "b.txt", content("b"), ORIGIN),
+    ]
+    storage.write_version(files[1].id, content("b2"), ORIGIN)
+    assert len(composition.stored_blobs()) == 4
+
+    storage.delete(top.id)
+    for node in (top, inner, *files):
+        with pytest.raises(NotFound):
+            storage.stat(node.id)
+    assert [node.name for node in storage.list_folder(composition.home)] == ["keep.txt"]
+    assert len(composition.stored_blobs()) == 1
+    assert read_version(storage, keep.id) == b"keep"
+    composition.assert_clean()
+
+
+# --- failures and concurrency -------------------------------------------------------------------
+
+
+def run_concurrently(work: Callable[[int], None], count: int) -> list[BaseException]:
+    """Run `work(index)` in `count` threads released together; return what they raised."""
+    barrier = threading.Barrier(count)
+    errors: list[BaseException] = []
+
+    def run(index: int) -> None:
+        try:
+            barrier.wait()
+            work(index)
+        except BaseException as error:  # handed back to the test, which asserts on it
+            errors.append(error)
+
+    threads = [threading.Thread(target=run, args=(index,)) for index in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return errors
+
+
+class BrokenUpload(io.RawIOBase):
+    """A request body that dies after `good_bytes`, as when a client disconnects mid-upload."""
+
+    def __init__(self, good_bytes: int) -> None:
+        self.remaining = good_bytes
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        if self.remaining <= 0:
+            raise ConnectionResetError("client went away")
+        count = min(len(buffer), self.remaining)
+        buffer[:count] = b"p" * count
+        self.remaining -= count
+        return count
+
+
+def test_an_interrupted_write_leaves_the_previous_version_current(composition: Composition) -> None:
+    storage = composition.storage
+    file = storage.create_file(composition.home, "report.docx", content("v1"), ORIGIN)
+    with pytest.raises(ConnectionResetError):
+        storage.write_version(file.id, io.BufferedReader(BrokenUpload(3 * 1024 * 1024 + 5)), ORIGIN)
+    with pytest.raises(ConnectionResetError):
+        storage.create_file(composition.home, "new.docx", io.BufferedReader(BrokenUpload(1000)), ORIGIN)
+
+    node = storage.stat(file.id)
+    assert (node.version, node.sha256) == (1, hashlib.sha256(b"v1").hexdigest())
+    assert [item.number for item in storage.list_versions(file.id)] == [1]
+    assert read_version(storage, file.id) == b"v1"
+    assert storage.find_child(composition.home, "new.docx") is None
+    composition.assert_clean()
+
+
+def test_concurrent_writers_never_lose_or_duplicate_a_version(composition: Composition) -> None:
+    storage = composition.storage
+    file = storage.create_file(composition.home, "shared.txt", content("start"), ORIGIN)
+    writers, saves_each = 6, 4
+    results: list[int] = []
+    lock = threading.Lock()
+
+    def write(writer: int) -> None:
+        for save in range(saves_each):
+            version = storage.write_version(file.id, content(f"writer {writer} save {save}"), ORIGIN)
+            with lock:
+                results.append(version.number)
+
+    assert run_concurrently(write, writers) == []
+    total = writers * saves_each
+    assert sorted(results) == list(range(2, total + 2))
+    listed = storage.list_versions(file.id)
+    assert sorted(item.number for item in listed) == list(range(1, total + 2))
+    contents = {read_version(storage, file.id, number) for number in range(2, total + 2)}
+    assert contents == {f"writer {w} save {s}".encode() for w in range(writers) for s in range(saves_each)}
+    assert storage.stat(file.id).version == total + 1
+    composition.assert_clean()
+
+
+def test_the_blob_store_lists_exactly_the_finished_blobs(composition: Composition) -> None:
+    storage = composition.storage
+    file = storage.create_file(composition.home, "a.txt", content("a"), ORIGIN)
+    storage.write_version(file.id, content("b"), ORIGIN)
+    assert set(composition.services.blobs.keys()) == composition.stored_blobs() == composition.referenced_blobs()
+    assert len(composition.stored_blobs()) == 2
+
+
+# --- locks on PostgreSQL ------------------------------------------------------------------------
+
+
+def test_lock_compare_and_set_grants_one_lock_under_concurrency(
+    request: pytest.FixtureRequest, make_app: Callable[..., Flask], pg_url: str
+) -> None:
+    found = services_of(make_app(database_url=pg_url))
+    request.addfinalizer(found.engine.dispose)
+    home = found.users.create("dave", "secret").home_id
+    file = found.storage.create_file(home, "locked.docx", content("v1"), ORIGIN)
+    contenders = 12
+    granted: list[str] = []
+    refused: list[str] = []
+    guard = threading.Lock()
+
+    def lock_for(lock_id: str) -> Callable[[Lock | None], Lock | None]:
+        def decide(current: Lock | None) -> Lock | None:
+            if current is not None and current.lock_id != lock_id:
+                raise LockConflict("locked by another client", current.lock_id)
+            return Lock(file.id, lock_id, "wopi-test", None, now_utc() + timedelta(minutes=30))
+
+        return decide
+
+    def contend(index: int) -> None:
+        lock_id = f"lock-{index}"
+        try:
+            found.locks.update(file.id, lock_for(lock_id))
+            with guard:
+                granted.append(lock_id)
+        except LockConflict as conflict:
+            with guard:
+                refused.append(conflict.current_lock)
+
+    assert run_concurrently(contend, contenders) == []
+    assert len(granted) == 1 and len(refused) == contenders - 1
+    held = found.locks.get(file.id)
+    assert held is not None and held.lock_id == granted[0]
+    assert set(refused) == {granted[0]}
+
+    # Unlocking is compare-and-set too: only the holder's lock id releases it.
+    def unlock(lock_id: str) -> Callable[[Lock | None], Lock | None]:
+        def decide(current: Lock | None) -> Lock | None:
+            if current is None or current.lock_id != lock_id:
+                raise LockConflict("not your lock", current.lock_id if current else "")
+            return None
+
+        return decide
+
+    with pytest.raises(LockConflict):
+        found.locks.update(file.id, unlock("lock-intruder"))
+    assert found.locks.update(file.id, unlock(granted[0])) is None
+    assert found.locks.get(file.id) is None

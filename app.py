@@ -22,7 +22,6 @@ import onlyoffice.extension
 import registry.views
 import storage.local.extension
 import storage.webdav.extension
-import storage.webdav.extension
 import web.health
 import wopi.extension
 from core.config import Settings, load_settings
@@ -42,7 +41,6 @@ from storage.service import StorageService
 
 BUILTIN_EXTENSIONS: tuple[extensions.Extension, ...] = (
     storage.local.extension,  # type: ignore[list-item]
-    storage.webdav.extension,  # type: ignore[list-item]
     storage.webdav.extension,  # type: ignore[list-item]
     audit.extension,  # type: ignore[list-item]
     wopi.extension,  # type: ignore[list-item]

@@ -20,7 +20,7 @@ from tests.onlyoffice.ds_standin import DocumentServerStandIn
 from tests.support.net import free_port, serve_wsgi
 
 DS_SECRET = "stand-in-secret-" + "0123456789abcdef" * 4
-_CONFIG = re.compile(r'<script type="application/json" id="docbridge-config">(.*?)</script>', re.S)
+CONFIG_PATTERN = re.compile(r'<script type="application/json" id="docbridge-config">(.*?)</script>', re.S)
 
 
 @dataclass
@@ -57,7 +57,7 @@ class Docbridge:
 
     def open_config(self, user: TestUser, file_id: str, view_mode: str | None = None) -> dict[str, Any]:
         page, _form = self.editor_page(user, file_id, view_mode)
-        found = _CONFIG.search(page)
+        found = CONFIG_PATTERN.search(page)
         assert found, page
         return dict(json.loads(found.group(1)))
 

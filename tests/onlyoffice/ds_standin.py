@@ -113,6 +113,7 @@ class DocumentServerStandIn:
         self.editor_errors: list[dict[str, Any]] = []
         self.conversions: dict[str, int] = {}
         self.conversion_failure: int | None = None
+        self.redirect_to = ""  # where GET /redirect-elsewhere sends the caller
         self.lock = threading.RLock()
         self.http = requests.Session()
         self.http.trust_env = False
@@ -352,6 +353,11 @@ class DocumentServerStandIn:
         elif parts.path == "/web-apps/apps/api/documents/api.js":
             origin = json.dumps(self.base.rstrip("/"))
             handler.reply(200, (API_JS % {"origin": origin}).encode(), "application/javascript")
+        elif parts.path == "/redirect-elsewhere":
+            handler.send_response(302)
+            handler.send_header("Location", self.redirect_to)
+            handler.send_header("Content-Length", "0")
+            handler.end_headers()
         elif parts.path.startswith("/cache/files/data/"):
             cache_id = parts.path.split("/")[4]
             found = self.cache.get(cache_id)

@@ -57,9 +57,7 @@ class Composition:
 
     def stored_blobs(self) -> set[str]:
         """Names of finished blob files, read straight from the disk behind the backend."""
-        return {
-            path.name for path in self.blob_root.glob("*/**/*") if path.is_file() and path.parent.name != "tmp"
-        }
+        return {path.name for path in self.blob_root.glob("*/**/*") if path.is_file() and path.parent.name != "tmp"}
 
     def temporary_files(self) -> list[str]:
         temporary = self.blob_root / "tmp"

@@ -1,0 +1,147 @@
+"""Docbridge under a real gunicorn (the project's gunicorn.conf.py) on a free loopback port,
+and the admin CLI run as a separate process, for tests and benchmarks that need real
+processes: killed workers, crashes between two steps, memory of the whole server.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import requests
+
+from tests.support.net import free_port
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+ADMIN_PASSWORD = "admin-secret"
+
+
+def docbridge_environment(data_dir: Path, extra: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The process environment for Docbridge: this one without DOCBRIDGE_* plus the given."""
+    environment = {name: value for name, value in os.environ.items() if not name.startswith("DOCBRIDGE_")}
+    environment.update(
+        DOCBRIDGE_DATA_DIR=str(data_dir),
+        DOCBRIDGE_ADMIN_PASSWORD=ADMIN_PASSWORD,
+        DOCBRIDGE_LOG_LEVEL="WARNING",
+    )
+    environment.update(extra or {})
+    return environment
+
+
+@dataclass
+class GunicornServer:
+    url: str
+    process: subprocess.Popen[bytes]
+    log_path: Path
+
+    @property
+    def master_pid(self) -> int:
+        return self.process.pid
+
+    def worker_pids(self) -> list[int]:
+        """The master's children, read from /proc."""
+        children = []
+        for entry in Path("/proc").iterdir():
+            if not entry.name.isdigit():
+                continue
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            # The command name may hold spaces and parentheses: the fields follow the last ')'.
+            fields = stat.rsplit(")", 1)[1].split()
+            if int(fields[1]) == self.master_pid:
+                children.append(int(entry.name))
+        return sorted(children)
+
+    def wait_for_workers(self, count: int, *, not_in: set[int] | frozenset[int] = frozenset()) -> list[int]:
+        """Wait until `count` workers run that are not in `not_in` (e.g. after a respawn) and serve."""
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            self.check_alive()
+            workers = [pid for pid in self.worker_pids() if pid not in not_in]
+            if len(workers) >= count and self._healthy():
+                return workers
+            time.sleep(0.1)
+        raise RuntimeError(f"gunicorn did not run {count} new worker(s) within 60 s:\n{self.log()}")
+
+    def _healthy(self) -> bool:
+        try:
+            return requests.get(f"{self.url}/healthz", timeout=5).status_code == 200
+        except requests.RequestException:
+            return False
+
+    def check_alive(self) -> None:
+        if self.process.poll() is not None:
+            raise RuntimeError(f"gunicorn exited with {self.process.returncode}:\n{self.log()}")
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")[-4000:]
+
+
+@contextmanager
+def run_gunicorn(
+    data_dir: Path,
+    *,
+    workers: int = 1,
+    threads: int = 4,
+    extra_env: Mapping[str, str] | None = None,
+) -> Iterator[GunicornServer]:
+    """Start ``gunicorn -c gunicorn.conf.py 'app:create_app()'`` and wait until it serves."""
+    port = free_port()
+    environment = docbridge_environment(
+        data_dir,
+        {
+            "DOCBRIDGE_HOST": "127.0.0.1",
+            "DOCBRIDGE_PORT": str(port),
+            "DOCBRIDGE_WORKERS": str(workers),
+            "DOCBRIDGE_THREADS": str(threads),
+            "DOCBRIDGE_PUBLIC_URL": f"http://127.0.0.1:{port}",
+            **(extra_env or {}),
+        },
+    )
+    data_dir.mkdir(parents=True, exist_ok=True)
+    log_path = data_dir.parent / f"gunicorn-{port}.log"
+    gunicorn = Path(sys.executable).parent / "gunicorn"
+    with open(log_path, "wb") as log:
+        process = subprocess.Popen(
+            [str(gunicorn), "-c", "gunicorn.conf.py", "app:create_app()"],
+            cwd=PROJECT_ROOT,
+            env=environment,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    server = GunicornServer(f"http://127.0.0.1:{port}", process, log_path)
+    try:
+        server.wait_for_workers(workers)
+        yield server
+    finally:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def run_cli(data_dir: Path, *arguments: str, extra_env: Mapping[str, str] | None = None) -> str:
+    """Run ``flask --app app <arguments>`` as an admin would; return its output."""
+    completed = subprocess.run(
+        [sys.executable, "-m", "flask", "--app", "app", *arguments],
+        cwd=PROJECT_ROOT,
+        env=docbridge_environment(data_dir, extra_env),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    if completed.returncode != 0:
+        raise RuntimeError(f"flask {' '.join(arguments)} failed:\n{completed.stdout}\n{completed.stderr}")
+    return completed.stdout

@@ -18,7 +18,7 @@ from flask.testing import FlaskClient
 from app import create_app
 from core.services import services_of
 from tests.support.net import serve_wsgi
-from tests.support.postgres import create_database, postgres_cluster
+from tests.support.postgres import create_database, migrated_template, postgres_cluster
 
 ADMIN_PASSWORD = "admin-secret"
 
@@ -64,10 +64,15 @@ def pg_admin_url() -> Iterator[str]:
         yield url
 
 
+@pytest.fixture(scope="session")
+def pg_template(pg_admin_url: str) -> str:
+    return migrated_template(pg_admin_url)
+
+
 @pytest.fixture
-def pg_url(pg_admin_url: str) -> str:
-    """A fresh PostgreSQL database for this test."""
-    return create_database(pg_admin_url)
+def pg_url(pg_admin_url: str, pg_template: str) -> str:
+    """A fresh, migrated PostgreSQL database for this test."""
+    return create_database(pg_admin_url, template=pg_template)
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -75,7 +80,7 @@ def database_url(request: pytest.FixtureRequest) -> str:
     """Run the test once on SQLite and once on PostgreSQL."""
     if request.param == "sqlite":
         return ""
-    return create_database(request.getfixturevalue("pg_admin_url"))
+    return str(request.getfixturevalue("pg_url"))
 
 
 @pytest.fixture

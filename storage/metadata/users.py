@@ -6,6 +6,8 @@ import hashlib
 import hmac
 import re
 import secrets
+import threading
+import time
 from typing import Any
 
 from sqlalchemy import delete, insert, select, update
@@ -30,10 +32,44 @@ def _token_hash(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
+class _VerifiedPasswords:
+    """Remembers recent successful password checks for a minute.
+
+    Scripts authenticate every request with Basic credentials; rehashing with scrypt each
+    time would cost ~100 ms of CPU per request. The key covers the stored hash, so a
+    changed password misses the cache; only successes are kept."""
+
+    def __init__(self, ttl_seconds: float = 60.0, capacity: int = 1024) -> None:
+        self._ttl = ttl_seconds
+        self._capacity = capacity
+        self._entries: dict[str, float] = {}
+        self._lock = threading.Lock()
+
+    @staticmethod
+    def _key(stored_hash: str, password: str) -> str:
+        return hashlib.sha256(f"{stored_hash}\x00{password}".encode()).hexdigest()
+
+    def seen(self, stored_hash: str, password: str) -> bool:
+        key = self._key(stored_hash, password)
+        with self._lock:
+            expires = self._entries.get(key)
+            if expires is None or expires < time.monotonic():
+                self._entries.pop(key, None)
+                return False
+            return True
+
+    def remember(self, stored_hash: str, password: str) -> None:
+        with self._lock:
+            if len(self._entries) >= self._capacity:
+                self._entries.clear()
+            self._entries[self._key(stored_hash, password)] = time.monotonic() + self._ttl
+
+
 class UserStore:
     def __init__(self, engine: Engine, storage: StorageService) -> None:
         self.engine = engine
         self.storage = storage
+        self._verified = _VerifiedPasswords()
 
     def _user(self, row: Row[Any]) -> User:
         return User(
@@ -129,8 +165,11 @@ class UserStore:
         with self.engine.connect() as connection:
             row = connection.execute(select(users).where(users.c.name == name)).first()
         stored = row.password_hash if row is not None and row.password_hash else _DUMMY_HASH
-        valid = check_password_hash(stored, password)
-        return self._user(row) if row is not None and row.password_hash and valid else None
+        valid = self._verified.seen(stored, password) or check_password_hash(stored, password)
+        if row is None or not row.password_hash or not valid:
+            return None
+        self._verified.remember(stored, password)
+        return self._user(row)
 
     def issue_token(self, user_id: str, label: str = "") -> str:
         token = TOKEN_PREFIX + secrets.token_urlsafe(32)

@@ -68,19 +68,34 @@ def postgres_cluster() -> Iterator[str]:
         shutil.rmtree(root, ignore_errors=True)
 
 
-def create_database(admin_url: str) -> str:
-    """A fresh empty database on the cluster; returns its URL."""
+def create_database(admin_url: str, template: str | None = None) -> str:
+    """A fresh database on the cluster (a copy of `template` when given); returns its URL."""
     import psycopg
 
     name = "t_" + uuid.uuid4().hex[:16]
+    suffix = f' TEMPLATE "{template}"' if template else ""
     deadline = time.monotonic() + 10
     while True:
         try:
             with psycopg.connect(admin_url, autocommit=True) as connection:
-                connection.execute(f'CREATE DATABASE "{name}"')
+                connection.execute(f'CREATE DATABASE "{name}"{suffix}')
             break
         except psycopg.OperationalError:
             if time.monotonic() > deadline:
                 raise
             time.sleep(0.2)
     return admin_url.rsplit("/", 1)[0] + "/" + name
+
+
+def migrated_template(admin_url: str) -> str:
+    """A database with every migration applied, to copy per test instead of migrating each."""
+    from storage.metadata.database import make_engine
+    from storage.metadata.migrate import upgrade_to_head
+
+    url = create_database(admin_url)
+    engine = make_engine(url)
+    try:
+        upgrade_to_head(engine)
+    finally:
+        engine.dispose()
+    return url.rsplit("/", 1)[1]

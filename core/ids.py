@@ -33,8 +33,9 @@ def parse_resource_id(text: str | None, what: str = "file ID") -> ResourceId:
     if not text or text.count("$") != 1 or text.count("!") != 1:
         raise BadRequest(f"invalid {what}")
     storage_id, rest = text.split("$", 1)
-    space_id, opaque_id = rest.split("!", 1)
-    if not all(_PART.match(part) for part in (storage_id, space_id, opaque_id)):
+    # "!" before "$" ("a!b$c") leaves none in `rest`.
+    space_id, bang, opaque_id = rest.partition("!")
+    if not bang or not all(_PART.match(part) for part in (storage_id, space_id, opaque_id)):
         raise BadRequest(f"invalid {what}")
     return ResourceId(storage_id, space_id, opaque_id)
 

@@ -149,6 +149,9 @@ class DocumentServerStandIn:
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
         self.base = f"http://127.0.0.1:{self.server.server_address[1]}/"
+        # The address browsers use; the DS builds its cache links with it (as the real DS
+        # does with the address the editor connected to).
+        self.public_base = self.base
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
     # --- lifecycle -------------------------------------------------------------------
@@ -227,7 +230,11 @@ class DocumentServerStandIn:
             headers[self.header] = "Bearer " + self.sign({"payload": {"url": url}})
         last: requests.Response | None = None
         for _attempt in range(3):
-            last = self.http.get(url, headers=headers, timeout=120, allow_redirects=False)
+            try:
+                last = self.http.get(url, headers=headers, timeout=120, allow_redirects=False)
+            except requests.RequestException as error:
+                self.downloads.append({"url": url, "status": 0})
+                raise ConnectionError(f"-4 download failed: {type(error).__name__}") from None
             self.downloads.append({"url": url, "status": last.status_code})
             if last.status_code in (200, 206):
                 return last.content
@@ -254,8 +261,8 @@ class DocumentServerStandIn:
             zipped.writestr("changes.json", json.dumps(session.history_changes))
         self.cache[changes_id] = (archive.getvalue(), "zip")
         md5 = hashlib.md5(cache_id.encode()).hexdigest()  # noqa: S324 - the DS's own link signature
-        url = f"{self.base}cache/files/data/{cache_id}/output.{session.file_type}?md5={md5}&expires=9999999999&filename=output.{session.file_type}"
-        changes = f"{self.base}cache/files/data/{changes_id}/changes.zip?md5={md5}&expires=9999999999&filename=changes.zip"
+        url = f"{self.public_base}cache/files/data/{cache_id}/output.{session.file_type}?md5={md5}&expires=9999999999&filename=output.{session.file_type}"
+        changes = f"{self.public_base}cache/files/data/{changes_id}/changes.zip?md5={md5}&expires=9999999999&filename=changes.zip"
         return url, changes
 
     def save_body(self, session: Session, status: int, user: str, **extra: Any) -> dict[str, Any]:
@@ -444,6 +451,6 @@ class DocumentServerStandIn:
         converted = source if params.get("filetype") == output else b"CONVERTED-" + output.encode() + b":" + source
         self.cache[cache_id] = (converted, output)
         md5 = hashlib.md5(cache_id.encode()).hexdigest()  # noqa: S324
-        file_url = f"{self.base}cache/files/data/{cache_id}/output.{output}?md5={md5}&expires=9999999999"
+        file_url = f"{self.public_base}cache/files/data/{cache_id}/output.{output}?md5={md5}&expires=9999999999"
         handler.reply(200, json.dumps({"fileUrl": file_url, "fileType": output, "percent": 100,
                                        "endConvert": True}).encode())

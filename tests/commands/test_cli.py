@@ -1,0 +1,77 @@
+"""The admin command line, run through Click's runner as `flask --app app …` would."""
+
+from __future__ import annotations
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from core.errors import NotFound
+from core.ids import parse_resource_id
+from core.services import services_of
+from tests.conftest import ADMIN_PASSWORD, TestUser, basic_auth, upload
+
+
+def run(app: Flask, *args: str, input: str | None = None) -> tuple[int, str]:
+    result = app.test_cli_runner().invoke(args=list(args), input=input)
+    return result.exit_code, result.output
+
+
+def test_first_start_created_the_admin(app: Flask, client: FlaskClient) -> None:
+    me = client.get("/api/v1/me", headers=basic_auth("admin", ADMIN_PASSWORD)).get_json()
+    assert me["is_admin"] is True
+
+
+def test_generated_admin_password_is_printed_once(make_app: object, capfd: object) -> None:
+    app = make_app(admin_password="")  # type: ignore[operator]
+    err = capfd.readouterr().err  # type: ignore[attr-defined]
+    assert "created the admin user 'admin' with the password" in err
+    password = err.split("with the password:")[1].split()[0]
+    assert app.test_client().get("/api/v1/me", headers=basic_auth("admin", password)).status_code == 200
+
+
+def test_user_create_list_delete(app: Flask, client: FlaskClient) -> None:
+    code, output = run(app, "user", "create", "erin", "--password", "pw-erin", "--admin", "--display-name", "Erin B")
+    assert code == 0 and "created user erin" in output
+    code, output = run(app, "user", "create", "erin", "--password", "again")
+    assert code == 1 and "already exists" in output
+    code, output = run(app, "user", "list")
+    assert "erin\tadmin\tErin B" in output and "admin\tadmin\tAdministrator" in output
+    erin = TestUser("", "erin", "pw-erin", "", basic_auth("erin", "pw-erin"))
+    home = client.get("/api/v1/me", headers=erin.auth).get_json()["home_id"]
+    file_id = upload(client, erin, home, "cv.txt", b"cv")
+    code, output = run(app, "user", "delete", "erin", "--yes")
+    assert code == 0
+    assert client.get("/api/v1/me", headers=erin.auth).status_code == 401
+    with pytest.raises(NotFound):
+        services_of(app).storage.stat(parse_resource_id(file_id))
+    assert list(services_of(app).blobs.keys()) == []
+
+
+def test_user_create_prompts_for_the_password(app: Flask) -> None:
+    code, output = run(app, "user", "create", "finn", input="pw-finn\npw-finn\n")
+    assert code == 0
+    assert app.test_client().get("/api/v1/me", headers=basic_auth("finn", "pw-finn")).status_code == 200
+
+
+def test_bad_user_names_are_refused(app: Flask) -> None:
+    code, output = run(app, "user", "create", "../root", "--password", "x")
+    assert code == 1 and "user name" in output
+
+
+def test_password_change(app: Flask, alice: TestUser) -> None:
+    code, _ = run(app, "user", "password", "alice", "--password", "new-secret")
+    assert code == 0
+    client = app.test_client()
+    assert client.get("/api/v1/me", headers=alice.auth).status_code == 401
+    assert client.get("/api/v1/me", headers=basic_auth("alice", "new-secret")).status_code == 200
+
+
+def test_token_for_unknown_user(app: Flask) -> None:
+    code, output = run(app, "user", "token", "nobody")
+    assert code == 1 and "no user 'nobody'" in output
+
+
+def test_storage_gc_reports(app: Flask) -> None:
+    code, output = run(app, "storage", "gc", "--grace-seconds", "0")
+    assert code == 0 and output.strip() == "removed 0 orphan blob(s)"

@@ -84,12 +84,13 @@ def start_docbridge(make_app: Callable[..., Flask]) -> Iterator[Callable[..., Do
 
     with ExitStack() as stack:
 
-        def start(ds_base: str, **onlyoffice: Any) -> Docbridge:
+        def start(ds_base: str, _storage: dict[str, Any] | None = None, **onlyoffice: Any) -> Docbridge:
             port = free_port()
             base = f"http://127.0.0.1:{port}"
             settings = {"document_server_url": ds_base, "jwt_secret": DS_SECRET,
                         "docbridge_url_for_document_server": base, "timeout_seconds": 10, **onlyoffice}
-            app = make_app(public_url=base, onlyoffice=settings)
+            extra: dict[str, Any] = {"storage": _storage} if _storage else {}
+            app = make_app(public_url=base, onlyoffice=settings, **extra)
             stack.enter_context(serve_wsgi(app, port))
             return Docbridge(app, base, app.test_client())
 

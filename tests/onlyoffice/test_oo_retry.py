@@ -1,0 +1,41 @@
+"""Storage that is briefly unavailable: Docbridge answers 5xx, the Document Server retries,
+and exactly one version results."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Iterator
+
+import pytest
+
+from tests.onlyoffice.conftest import Docbridge
+from tests.onlyoffice.ds_standin import DocumentServerStandIn
+from tests.onlyoffice.flaky_proxy import FlakyProxy
+from tests.support.webdav import nginx_webdav
+
+
+@pytest.fixture
+def flaky_dav() -> Iterator[FlakyProxy]:
+    with nginx_webdav() as server, FlakyProxy(server.url.removesuffix("/dav/")) as proxy:
+        yield proxy
+
+
+def test_transient_storage_failure_is_retried_by_the_document_server(
+        start_docbridge: Callable[..., Docbridge], ds: DocumentServerStandIn, flaky_dav: FlakyProxy) -> None:
+    docbridge = _with_webdav(start_docbridge, ds, f"{flaky_dav.url}/dav/{uuid.uuid4().hex}/")
+    alice = docbridge.user("alice")
+    file_id = docbridge.upload(alice, "Report.docx", b"PK-v1")
+    session = ds.open(docbridge.open_config(alice, file_id))
+    ds.edit(session.key, alice.id, b"PK-v2")
+    flaky_dav.fail_next_puts = 1
+    record = ds.close(session.key, alice.id)
+    assert record is not None
+    assert [status for status, _ in record.answers] == [503, 200]
+    assert record.answers[-1] == (200, {"error": 0})
+    assert flaky_dav.failed == 1
+    assert [v["version"] for v in docbridge.versions(alice, file_id)] == [1, 2]
+    assert docbridge.content(alice, file_id) == b"PK-v2"
+
+
+def _with_webdav(start: Callable[..., Docbridge], ds: DocumentServerStandIn, url: str) -> Docbridge:
+    return start(ds.base, _storage={"backend": "webdav", "webdav_url": url})

@@ -167,7 +167,7 @@ class Fetcher:
                 raise UpstreamError(f"the download from {normalise_origin(url)} failed: {type(error).__name__}") from None
             spool.flush()
             spool.seek(0)
-            yield Download(file=spool, size=size, sha256=digest.hexdigest())  # type: ignore[arg-type]
+            yield Download(file=spool, size=size, sha256=digest.hexdigest())
 
 
 def _is_literal(host: str, address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:

@@ -64,7 +64,7 @@ class DsTokens:
             options["verify_nbf"] = False
         try:
             claims = jwt.decode(token, self.secret, algorithms=list(VERIFY_ALGORITHMS),
-                                leeway=self.leeway_seconds, options=options)
+                                leeway=self.leeway_seconds, options=options)  # type: ignore[arg-type]
         except jwt.ExpiredSignatureError:
             raise InvalidToken("the Document Server token has expired") from None
         except jwt.InvalidTokenError:

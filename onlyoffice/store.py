@@ -22,9 +22,9 @@ from sqlalchemy import Column, DateTime, Integer, String, Table, Text, delete, i
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
+from onlyoffice.keys import document_key
 from storage.metadata.database import now_utc, utc, write_transaction
 from storage.metadata.schema import metadata
-from onlyoffice.keys import document_key
 
 documents = Table(
     "onlyoffice_documents",

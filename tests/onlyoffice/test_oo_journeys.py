@@ -17,6 +17,7 @@ from tests.conftest import ADMIN_PASSWORD, basic_auth
 from tests.onlyoffice.conftest import CONFIG_PATTERN, DS_SECRET, Docbridge
 from tests.onlyoffice.ds_standin import DocumentServerStandIn, wait_for
 
+
 class _Redirector:
     """Another loopback server: where a redirecting Document Server would send Docbridge."""
 

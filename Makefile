@@ -31,6 +31,10 @@ test: $(VENV)/.dev-installed
 	bash scripts/install-test-deps.sh
 	$(PY) -m pytest -q
 
+## Storage benchmark: 1 MiB and 1 GiB uploads/downloads against gunicorn on 127.0.0.1 (see docs/benchmarks.md).
+bench-storage: $(VENV)/.dev-installed
+	$(PY) -m bench.storage_bench
+
 lint: $(VENV)/.dev-installed
 	$(PY) -m pip install --quiet ruff mypy
 	$(VENV)/bin/ruff check .

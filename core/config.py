@@ -182,7 +182,8 @@ def load_settings(
     sources: dict[str, str] = {}
     for source, layer in layers:
         _merge(merged, sources, layer, source, "")
-    return _build(Settings, merged, sources, "")
+    settings: Settings = _build(Settings, merged, sources, "")
+    return settings
 
 
 def _read_yaml(path: str) -> Mapping[str, Any]:

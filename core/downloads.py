@@ -37,5 +37,5 @@ def stream_content(
         response.last_modified = last_modified
     response.headers["Cache-Control"] = "private, no-cache"
     if conditional:
-        response = response.make_conditional(request.environ, accept_ranges=True, complete_length=size)
+        response.make_conditional(request.environ, accept_ranges=True, complete_length=size)
     return response

@@ -13,7 +13,7 @@ from core.config import Settings
 from storage.metadata.users import UserStore
 
 log = logging.getLogger(__name__)
-SECRET_FILE = "secret.key"
+SECRET_FILE = "secret.key"  # noqa: S105 - a file name, not a secret
 
 
 def prepare_data_dir(settings: Settings) -> Path:

@@ -111,7 +111,7 @@ class TokenService:
         """Check signature, expiry, audience and (when given) the file; raise InvalidToken."""
         if not token:
             raise InvalidToken("missing access token")
-        options: dict[str, Any] = {"require": ["exp", "iat", "sub", "fid", "mode", "aud"]}
+        options: Any = {"require": ["exp", "iat", "sub", "fid", "mode", "aud"]}
         if now is not None:
             options["verify_exp"] = False
         try:

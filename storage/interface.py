@@ -7,7 +7,8 @@ SQLAlchemy Core. Backends turn their native failures into `core.errors` exceptio
 
 from __future__ import annotations
 
-from typing import BinaryIO, Iterator, Protocol
+from collections.abc import Iterator
+from typing import BinaryIO, Protocol
 
 from core.ids import ResourceId
 from storage.types import Node, SaveOrigin, StoredBlob, Version

@@ -16,7 +16,7 @@ from datetime import timedelta
 from typing import Any, BinaryIO
 
 from sqlalchemy import and_, delete, func, insert, select, update
-from sqlalchemy.engine import Connection, Engine, Row
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 
 from core.errors import AlreadyExists, BadRequest, NotFound, VersionConflict
@@ -128,7 +128,7 @@ class StorageService:
             raise NotFound("no such file or folder")
         return self._node(row)
 
-    def _node(self, row: Row[Any]) -> Node:
+    def _node(self, row: Any) -> Node:
         return Node(
             id=ResourceId(self.storage_id, row.space_id, row.id),
             kind=NodeKind(row.kind),
@@ -175,7 +175,7 @@ class StorageService:
             ).first()
             return self._node(row) if row else None
 
-    def _version(self, row: Row[Any], file_id: ResourceId, current: int) -> Version:
+    def _version(self, row: Any, file_id: ResourceId, current: int) -> Version:
         return Version(
             file_id=file_id,
             number=row.number,

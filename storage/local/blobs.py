@@ -11,8 +11,9 @@ import hashlib
 import os
 import re
 import time
+from collections.abc import Iterator
 from pathlib import Path
-from typing import BinaryIO, Iterator
+from typing import BinaryIO
 
 from core.errors import NotFound, PayloadTooLarge, StorageUnavailable
 from storage.types import StoredBlob

@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import delete, insert, select
-from sqlalchemy.engine import Engine, Row
+from sqlalchemy.engine import Engine
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from core.errors import BadRequest, NotFound
@@ -22,7 +22,7 @@ class LinkStore:
         self.engine = engine
         self.storage_id = storage_id
 
-    def _link(self, row: Row[Any]) -> Link:
+    def _link(self, row: Any) -> Link:
         return Link(
             id=row.id,
             token=row.token,
@@ -93,7 +93,7 @@ class LinkStore:
     def check_password(self, link: Link, password: str) -> bool:
         with self.engine.connect() as connection:
             stored = connection.execute(select(links.c.password_hash).where(links.c.id == link.id)).scalar()
-        return bool(stored) and check_password_hash(stored, password)
+        return bool(stored) and check_password_hash(str(stored), password)
 
     def revoke(self, link_id: str) -> None:
         with self.engine.begin() as connection:

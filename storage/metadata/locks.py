@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import delete, insert, select
-from sqlalchemy.engine import Connection, Engine, Row
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 
 from core.events import EventBus, LockChanged
@@ -30,7 +30,7 @@ class LockStore:
         self.engine = engine
         self.events = events
 
-    def _lock(self, row: Row[Any], file_id: ResourceId) -> Lock:
+    def _lock(self, row: Any, file_id: ResourceId) -> Lock:
         return Lock(
             file_id=file_id,
             lock_id=row.lock_id,

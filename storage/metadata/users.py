@@ -11,7 +11,7 @@ import time
 from typing import Any
 
 from sqlalchemy import delete, insert, select, update
-from sqlalchemy.engine import Engine, Row
+from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -22,7 +22,7 @@ from storage.metadata.schema import spaces, user_tokens, users
 from storage.service import StorageService
 from storage.types import User
 
-TOKEN_PREFIX = "dbt_"
+TOKEN_PREFIX = "dbt_"  # noqa: S105 - marks our tokens, not a secret
 _USER_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$")
 # Checked when the user does not exist, so a wrong name costs as much as a wrong password.
 _DUMMY_HASH = generate_password_hash("not a password")
@@ -71,7 +71,7 @@ class UserStore:
         self.storage = storage
         self._verified = _VerifiedPasswords()
 
-    def _user(self, row: Row[Any]) -> User:
+    def _user(self, row: Any) -> User:
         return User(
             id=row.id,
             name=row.name,

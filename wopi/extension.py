@@ -3,9 +3,11 @@ their discovery health in ``/readyz``, and the ``flask wopi`` commands."""
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import io
 import logging
+
 import click
 import requests
 from flask import Flask
@@ -96,7 +98,7 @@ def register(context: ExtensionContext) -> None:
     app.extensions[views.RUNTIME_KEY] = runtime
     app.register_blueprint(views.blueprint)
     for client in runtime.clients:
-        services.health_checks[f"wopi:{client.name}"] = lambda client=client: _health(client)
+        services.health_checks[f"wopi:{client.name}"] = functools.partial(_health, client)
     _register_all(services, runtime)
 
     @app.before_request

@@ -17,7 +17,7 @@ import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, BinaryIO, ClassVar
+from typing import IO, Any, BinaryIO, ClassVar, cast
 from urllib.parse import quote, urlencode
 
 from core.errors import (
@@ -29,6 +29,7 @@ from core.errors import (
     InvalidToken,
     LockConflict,
     NotFound,
+    NotImplementedFeature,
     ServerError,
     Unauthenticated,
 )
@@ -256,7 +257,7 @@ class WopiHost:
                 raise PreconditionFailed(f"the file is {node.size} bytes, more than {limit}")
         return self.services.storage.open_version(session.file_id)
 
-    def put_file(self, session: WopiSession, lock_id: str | None, content: BinaryIO) -> Version:
+    def put_file(self, session: WopiSession, lock_id: str | None, content: IO[bytes]) -> Version:
         """PutFile: a new version, streamed, when the lock matches (or the file is empty
         and unlocked)."""
         self._require_write(session)
@@ -265,7 +266,7 @@ class WopiHost:
         self._raise_conflict(decision)
         limit = self.settings.storage.max_upload_bytes or None
         return self.services.storage.write_version(
-            session.file_id, content, session.origin, expected_version=None, max_bytes=limit
+            session.file_id, cast(BinaryIO, content), session.origin, expected_version=None, max_bytes=limit
         )
 
     def lock(self, session: WopiSession, lock_id: str | None, old_lock: str | None) -> Node:
@@ -354,12 +355,11 @@ class WopiHost:
         self.user_info.put(session.grant.user_id, text)
 
     def put_relative(
-        self, session: WopiSession, headers: Mapping[str, str | None], content: BinaryIO
+        self, session: WopiSession, headers: Mapping[str, str | None], stream: IO[bytes]
     ) -> RelativeResult:
         """PutRelativeFile: a new file next to this one (or a new version of an existing
         one with X-WOPI-OverwriteRelativeTarget), answered with a WOPISrc and a fresh token."""
-        from core.errors import NotImplementedFeature
-
+        content = cast(BinaryIO, stream)
         node = self._file(session)
         if not self._can_write_relative(session, node):
             raise NotImplementedFeature("this access token may not create files here")

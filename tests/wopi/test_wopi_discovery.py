@@ -3,10 +3,10 @@ from __future__ import annotations
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from tests.wopi.wopi_client import WopiClientStandIn
 
 from core.tokens import ViewMode
 from storage.mimetypes import OCTET_STREAM
+from tests.wopi.wopi_client import WopiClientStandIn
 from wopi.discovery import DiscoveryError, fill_urlsrc, parse_discovery, placeholder_values
 
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"

@@ -32,7 +32,12 @@ def test_two_instances_never_both_grant(
         barrier = threading.Barrier(len(callers))
         results: dict[int, tuple[int, str]] = {}
 
-        def attempt(index: int) -> None:
+        def attempt(
+            index: int,
+            barrier: threading.Barrier = barrier,
+            round_number: int = round_number,
+            results: dict[int, tuple[int, str]] = results,
+        ) -> None:
             barrier.wait()
             response = callers[index].lock(f"lock-{index}-{round_number}")
             results[index] = (response.status_code, response.headers.get("X-WOPI-Lock", ""))

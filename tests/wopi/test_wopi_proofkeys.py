@@ -3,8 +3,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from tests.wopi.wopi_client import WopiClientStandIn, csp_blob, new_key, sign, ticks
 
+from tests.wopi.wopi_client import WopiClientStandIn, csp_blob, new_key, sign, ticks
 from wopi.proofkeys import (
     ProofKeys,
     ProofResult,

@@ -187,10 +187,7 @@ def _pptx_parts() -> dict[str, str]:
         f'{_XML}<p:sldLayout {ns} type="blank" preserve="1"><p:cSld name="Blank">{tree}</p:cSld>'
         "<p:clrMapOvr><a:masterClrMapping/></p:clrMapOvr></p:sldLayout>"
     )
-    slide = (
-        f"{_XML}<p:sld {ns}><p:cSld>{tree}</p:cSld>"
-        "<p:clrMapOvr><a:masterClrMapping/></p:clrMapOvr></p:sld>"
-    )
+    slide = f"{_XML}<p:sld {ns}><p:cSld>{tree}</p:cSld><p:clrMapOvr><a:masterClrMapping/></p:clrMapOvr></p:sld>"
     pml = f"{_ML}.presentationml"
     return {
         "[Content_Types].xml": _content_types(
@@ -260,8 +257,7 @@ def _odf_parts(extension: str) -> dict[str, str]:
             "<table:table-row><table:table-cell/></table:table-row></table:table></office:spreadsheet>"
         ),
         "odp": (
-            '<office:presentation><draw:page draw:name="page1" draw:master-page-name="Default"/>'
-            "</office:presentation>"
+            '<office:presentation><draw:page draw:name="page1" draw:master-page-name="Default"/></office:presentation>'
         ),
     }[extension]
     page_layout = (

@@ -66,9 +66,7 @@ DEFAULT_MIMETYPES: tuple[MimetypeSettings, ...] = (
         allow_creation=True,
     ),
     MimetypeSettings("application/msword", "doc", "Microsoft Word 97-2003", "Microsoft Word 97-2003 document"),
-    MimetypeSettings(
-        "application/vnd.ms-excel", "xls", "Microsoft Excel 97-2003", "Microsoft Excel 97-2003 document"
-    ),
+    MimetypeSettings("application/vnd.ms-excel", "xls", "Microsoft Excel 97-2003", "Microsoft Excel 97-2003 document"),
     MimetypeSettings(
         "application/vnd.ms-powerpoint",
         "ppt",
@@ -275,9 +273,7 @@ def check_mimetype_settings(entries: Sequence[MimetypeSettings], source: str) ->
             raise ConfigError(source, f"{key}.extension", "allow_creation needs an extension for the new file")
 
 
-def check_default_apps(
-    entries: Sequence[MimetypeSettings], providers: Sequence[AppProvider], source: str
-) -> None:
+def check_default_apps(entries: Sequence[MimetypeSettings], providers: Sequence[AppProvider], source: str) -> None:
     """Every `default_app` must name a provider that serves that entry's mimetype."""
     for index, entry in enumerate(entries):
         if not entry.default_app:
@@ -378,9 +374,7 @@ class Catalog:
     def resolve(self, mimetype: str, app_name: str = "") -> Registration:
         """The registration that opens `mimetype` (see `resolve_app`); NotFound otherwise."""
         registrations = self.registrations()
-        chosen = resolve_app(
-            mimetype, app_name, [r.provider for r in registrations], self.default_app_for(mimetype)
-        )
+        chosen = resolve_app(mimetype, app_name, [r.provider for r in registrations], self.default_app_for(mimetype))
         for registration in registrations:
             if registration.provider is chosen:
                 return registration

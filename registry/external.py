@@ -34,7 +34,7 @@ from storage.metadata.schema import app_providers
 
 log = logging.getLogger(__name__)
 
-SECRET_HEADER = "X-Docbridge-Provider-Secret"
+SECRET_HEADER = "X-Docbridge-Provider-Secret"  # noqa: S105 - a header name
 DEFAULT_TTL_SECONDS = 60
 MAX_LAUNCH_ANSWER_BYTES = 65_536
 # Rows expired this long ago are removed when someone registers.
@@ -254,9 +254,7 @@ def parse_launch_answer(data: Any, request: LaunchRequest) -> Launch:
 def _string_map(value: Any, key: str) -> dict[str, str]:
     if value is None:
         return {}
-    if not isinstance(value, Mapping) or not all(
-        isinstance(k, str) and isinstance(v, str) for k, v in value.items()
-    ):
+    if not isinstance(value, Mapping) or not all(isinstance(k, str) and isinstance(v, str) for k, v in value.items()):
         raise UpstreamError(f"the provider's launch answer has {key} that are not text")
     return dict(value)
 
@@ -373,13 +371,13 @@ class ProviderStore:
                 return StoredRegistration(registration, registered_at, expires_at)
         raise UpstreamError("the registration could not be stored")  # pragma: no cover
 
-    def heartbeat(self, name: str, now: datetime, ttl_seconds: int | None, max_ttl_seconds: int) -> StoredRegistration | None:
+    def heartbeat(
+        self, name: str, now: datetime, ttl_seconds: int | None, max_ttl_seconds: int
+    ) -> StoredRegistration | None:
         """Extend a live registration; None when it is unknown or has already expired."""
         with self._engine.begin() as connection:
             row = connection.execute(
-                select(app_providers).where(
-                    app_providers.c.name == name, app_providers.c.expires_at > self._when(now)
-                )
+                select(app_providers).where(app_providers.c.name == name, app_providers.c.expires_at > self._when(now))
             ).first()
             if row is None:
                 return None

@@ -70,19 +70,12 @@ def settle_view_mode(requested: ViewMode | None, ceiling: ViewMode | None) -> Vi
 def check_new_filename(name: str) -> str:
     """A name `/app/new` may create. Path segments, ``.``/``..`` and control characters get
     the contract's message; other unusable names (too long) the storage rule's."""
-    if (
-        "/" in name
-        or "\\" in name
-        or name in (".", "..")
-        or any(unicodedata.category(char) == "Cc" for char in name)
-    ):
+    if "/" in name or "\\" in name or name in (".", "..") or any(unicodedata.category(char) == "Cc" for char in name):
         raise BadRequest(PATH_SEGMENT_MESSAGE)
     return validate_name(name)
 
 
 def external_uri(public_base: str, app_name: str, file_id: str) -> str:
     """The `/app/open-with-web` answer: keys sorted, values form-encoded (``$``→``%24``)."""
-    query = urlencode(
-        sorted({"app": app_name, "contextRouteName": EXTERNAL_CONTEXT_ROUTE, "fileId": file_id}.items())
-    )
+    query = urlencode(sorted({"app": app_name, "contextRouteName": EXTERNAL_CONTEXT_ROUTE, "fileId": file_id}.items()))
     return f"{public_base}/external?{query}"

@@ -18,7 +18,7 @@ from typing import BinaryIO
 from core.errors import AccessDenied, AlreadyExists, BadRequest, NotFound, ServerError, UpstreamError
 from core.ids import ResourceId, parse_resource_id
 from core.services import Services
-from core.tokens import token_tail
+from core.tokens import ViewMode, token_tail
 from registry.blank_files import blank_path
 from registry.catalog import Catalog
 from registry.providers import Launch, LaunchRequest, audience_for
@@ -78,6 +78,7 @@ def open_in_app(found: Services, principal: Principal, params: OpenParams) -> Op
     requested = parse_view_mode(params.view_mode)
     template_id = _readable_template(found, principal, params.template_id) if params.template_id else None
     registration = catalog_of(found).resolve(file.mimetype, params.app_name)
+    ceiling: ViewMode | None
     if principal.link is not None:
         ceiling = link_view_mode(principal.link.role)
     else:

@@ -1,5 +1,6 @@
 """HTTP edge of the app registry: the oCIS-compatible ``/app/*`` routes, the OCS
-capabilities, the ``/external`` page and the external providers' registration API.
+capabilities and the external providers' registration API. (``/external``, the page
+``/app/open-with-web`` points at, belongs to the web UI: ``web/views.py``.)
 
 Views read parameters (query string and form body alike), call `registry.service`, and shape
 the answer; every error is ``{"code", "message"}`` as JSON with the domain error's status.
@@ -13,13 +14,12 @@ import os
 import xml.etree.ElementTree as ElementTree
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import quote, urlsplit
 
 import requests
-from flask import Blueprint, Flask, Response, current_app, jsonify, redirect, render_template, request
+from flask import Blueprint, Flask, Response, current_app, jsonify, request
 from werkzeug.exceptions import HTTPException
 
-from core.auth import current_principal, require_principal
+from core.auth import require_principal
 from core.errors import AccessDenied, BadRequest, DocbridgeError, NotFound, Unauthenticated
 from core.services import Services, services
 from registry.catalog import Catalog
@@ -172,42 +172,6 @@ def app_list_other_method() -> Response:
 @blueprint.route("/app/new", methods=_OTHER_METHODS, endpoint="app_new_other_method")
 def app_post_only() -> Response:
     return _method_not_allowed("POST")
-
-
-# --- /external -----------------------------------------------------------------------------------
-
-
-@blueprint.get("/external")
-def external() -> Response | tuple[str, int]:
-    """The page `/app/open-with-web` points at: once logged in, the file opens in the app.
-
-    A minimal page until the web UI takes the route over: it opens the file as the logged-in
-    user and hands the browser to the app with the launch's form."""
-    try:
-        principal = current_principal()
-    except Unauthenticated:
-        principal = None
-    if principal is None:
-        return redirect(f"/login?next={quote(request.full_path.rstrip('?'), safe='')}", code=302)
-    params = OpenParams(file_id=request.args.get("fileId", ""), app_name=request.args.get("app", ""))
-    try:
-        opened = open_in_app(services(), principal, params)
-    except DocbridgeError as error:
-        return render_template("registry/external.html", error=error.message), error.http_status
-    launch = opened.launch
-    if urlsplit(launch.app_url).scheme not in ("http", "https"):
-        return render_template("registry/external.html", error="the app gave an unusable address"), 502
-    return Response(
-        render_template(
-            "registry/external.html",
-            app_name=opened.app_name,
-            file_name=opened.file.name,
-            app_url=launch.app_url,
-            method=launch.method,
-            form_parameters=dict(launch.form_parameters),
-        ),
-        headers={"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"},
-    )
 
 
 # --- capabilities -----------------------------------------------------------------------------------

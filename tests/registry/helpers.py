@@ -63,4 +63,3 @@ def assert_error(response: Any, status: int, code: str, message: str) -> None:
     assert response.status_code == status, response.get_data(as_text=True)
     assert response.mimetype == "application/json"
     assert response.get_json() == {"code": code, "message": message}
-

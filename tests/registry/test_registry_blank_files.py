@@ -19,7 +19,10 @@ OFFICE = "{urn:oasis:names:tc:opendocument:xmlns:office:1.0}"
 OOXML_MAIN = {
     "docx": ("word/document.xml", "application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"),
     "xlsx": ("xl/workbook.xml", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"),
-    "pptx": ("ppt/presentation.xml", "application/vnd.openxmlformats-officedocument.presentationml.presentation.main+xml"),
+    "pptx": (
+        "ppt/presentation.xml",
+        "application/vnd.openxmlformats-officedocument.presentationml.presentation.main+xml",
+    ),
 }
 ODF_BODY = {
     "odt": ("application/vnd.oasis.opendocument.text", "text"),
@@ -96,7 +99,9 @@ def test_opendocument_package(extension: str) -> None:
     assert not first.extra
     assert archive.read("mimetype") == mimetype.encode("ascii")
     manifest = ElementTree.fromstring(archive.read("META-INF/manifest.xml"))
-    entries = {e.get(f"{MANIFEST}full-path"): e.get(f"{MANIFEST}media-type") for e in manifest.iter(f"{MANIFEST}file-entry")}
+    entries = {
+        e.get(f"{MANIFEST}full-path"): e.get(f"{MANIFEST}media-type") for e in manifest.iter(f"{MANIFEST}file-entry")
+    }
     assert entries["/"] == mimetype
     for path in entries:
         if path != "/":

@@ -80,7 +80,11 @@ def test_listing_order_and_shape() -> None:
         "app_providers": [{"name": "Viewer"}, {"name": "Collabora"}, {"name": "OnlyOffice"}],
     }
     # A mimetype only providers declared: bare entry, default = first by priority then name.
-    assert listing[2].to_json() == {"mime_type": TXT, "default_application": "Collabora", "app_providers": [{"name": "Collabora"}]}
+    assert listing[2].to_json() == {
+        "mime_type": TXT,
+        "default_application": "Collabora",
+        "app_providers": [{"name": "Collabora"}],
+    }
     assert "allow_creation" not in listing[0].to_json()
 
 
@@ -95,12 +99,21 @@ def test_default_application_is_always_a_provider_of_the_entry() -> None:
 def test_provider_fields_and_target_ext() -> None:
     template = "application/vnd.oasis.opendocument.text-template"
     provider = AppProvider(
-        "Office", (template,), icon="https://i", description="d", product_name="P", capability="EDITOR",
+        "Office",
+        (template,),
+        icon="https://i",
+        description="d",
+        product_name="P",
+        capability="EDITOR",
         target_ext={template: "odt"},
     )
     [entry] = build_listing((), (provider,))
     assert entry.app_providers[0].to_json() == {
-        "name": "Office", "icon": "https://i", "description": "d", "product_name": "P", "capability": "EDITOR",
+        "name": "Office",
+        "icon": "https://i",
+        "description": "d",
+        "product_name": "P",
+        "capability": "EDITOR",
         "target_ext": "odt",
     }
 

@@ -58,14 +58,32 @@ def test_full_registration_and_ttl_cap() -> None:
         ({"name": "x" * 65}, "name must not be longer than 64 characters"),
         ({"mimetypes": "image/png"}, "mimetypes must be a list of mimetypes"),
         ({"mimetypes": ["png"]}, "'png' is not a mimetype"),
-        ({"mimetypes": ["application/octet-stream"]}, "mimetypes must name at least one mimetype other than application/octet-stream"),
+        (
+            {"mimetypes": ["application/octet-stream"]},
+            "mimetypes must name at least one mimetype other than application/octet-stream",
+        ),
         ({"mimetypes": []}, "mimetypes must name at least one mimetype other than application/octet-stream"),
         ({"launch_url": ""}, "missing launch_url"),
-        ({"launch_url": "ftp://draw.test/"}, "launch_url must be an absolute http or https URL without credentials or fragment"),
-        ({"launch_url": "https://u:p@draw.test/"}, "launch_url must be an absolute http or https URL without credentials or fragment"),
-        ({"launch_url": "https://draw.test/#x"}, "launch_url must be an absolute http or https URL without credentials or fragment"),
-        ({"launch_url": "/relative"}, "launch_url must be an absolute http or https URL without credentials or fragment"),
-        ({"launch_url": "http://draw.test:99999/"}, "launch_url must be an absolute http or https URL without credentials or fragment"),
+        (
+            {"launch_url": "ftp://draw.test/"},
+            "launch_url must be an absolute http or https URL without credentials or fragment",
+        ),
+        (
+            {"launch_url": "https://u:p@draw.test/"},
+            "launch_url must be an absolute http or https URL without credentials or fragment",
+        ),
+        (
+            {"launch_url": "https://draw.test/#x"},
+            "launch_url must be an absolute http or https URL without credentials or fragment",
+        ),
+        (
+            {"launch_url": "/relative"},
+            "launch_url must be an absolute http or https URL without credentials or fragment",
+        ),
+        (
+            {"launch_url": "http://draw.test:99999/"},
+            "launch_url must be an absolute http or https URL without credentials or fragment",
+        ),
         ({"icon": "javascript:alert(1)"}, "icon must be an absolute http or https URL"),
         ({"capability": "<b>"}, "capability must be letters and underscores"),
         ({"priority": "1"}, "priority must be a whole number from -1000 to 1000"),
@@ -155,7 +173,7 @@ def provider() -> Iterator[StandInProvider]:
         yield running
 
 
-def _driver(provider: StandInProvider, secret: str = "s3cret", path: str = "/launch") -> ExternalDriver:
+def _driver(provider: StandInProvider, secret: str = "s3cret", path: str = "/launch") -> ExternalDriver:  # noqa: S107
     registration = parse_registration(
         {"name": "Draw", "mimetypes": [ODT], "launch_url": provider.url + path}, max_ttl_seconds=600
     )

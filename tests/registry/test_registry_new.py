@@ -32,14 +32,18 @@ def content(client: FlaskClient, auth: dict[str, str], file_id: str) -> bytes:
 
 
 def children(client: FlaskClient, auth: dict[str, str], folder_id: str) -> list[str]:
-    return [child["name"] for child in client.get(f"/api/v1/containers/{folder_id}", headers=auth).get_json()["children"]]
+    return [
+        child["name"] for child in client.get(f"/api/v1/containers/{folder_id}", headers=auth).get_json()["children"]
+    ]
 
 
 # --- the table ----------------------------------------------------------------------------------
 
 
 def test_row1_missing_parent(client: FlaskClient, alice: TestUser) -> None:
-    assert_error(post_new(client, alice.auth, filename="a/b.odt"), 400, "INVALID_PARAMETER", "missing parent container ID")
+    assert_error(
+        post_new(client, alice.auth, filename="a/b.odt"), 400, "INVALID_PARAMETER", "missing parent container ID"
+    )
 
 
 @pytest.mark.parametrize("parent", ["nope", "a$b", "a!b$c", "s$p!o/..", "%24%21"])
@@ -49,12 +53,25 @@ def test_row2_malformed_parent(client: FlaskClient, alice: TestUser, parent: str
 
 
 def test_row3_missing_filename(client: FlaskClient, alice: TestUser) -> None:
-    assert_error(post_new(client, alice.auth, parent_container_id="s$p!nothing"), 400, "INVALID_PARAMETER", "missing filename")
+    assert_error(
+        post_new(client, alice.auth, parent_container_id="s$p!nothing"), 400, "INVALID_PARAMETER", "missing filename"
+    )
 
 
 @pytest.mark.parametrize(
     "filename",
-    ["a/b.odt", "/b.odt", "b/", ".", "..", "../escape.docx", "..\\escape.docx", "x\x00.txt", "x\r\n.txt", "\x1b[31m.md"],
+    [
+        "a/b.odt",
+        "/b.odt",
+        "b/",
+        ".",
+        "..",
+        "../escape.docx",
+        "..\\escape.docx",
+        "x\x00.txt",
+        "x\r\n.txt",
+        "\x1b[31m.md",
+    ],
 )
 def test_row4_path_segments_and_control_characters(client: FlaskClient, alice: TestUser, filename: str) -> None:
     # Checked before the parent is looked up: an unknown parent does not change the answer.
@@ -126,13 +143,17 @@ def test_office_types_start_from_the_blank_template(client: FlaskClient, alice: 
 
 @pytest.mark.parametrize("filename", ["notes.txt", "README.md", "data.csv", "noext", "Letter.DOC"])
 def test_other_types_start_empty(client: FlaskClient, alice: TestUser, filename: str) -> None:
-    response = client.post("/app/new", data={"parent_container_id": alice.home_id, "filename": filename}, headers=alice.auth)
+    response = client.post(
+        "/app/new", data={"parent_container_id": alice.home_id, "filename": filename}, headers=alice.auth
+    )
     assert response.status_code == 200
     assert content(client, alice.auth, response.get_json()["file_id"]) == b""
 
 
 def test_upper_case_extension_gets_the_blank(client: FlaskClient, alice: TestUser) -> None:
-    file_id = post_new(client, alice.auth, parent_container_id=alice.home_id, filename="LOUD.DOCX").get_json()["file_id"]
+    file_id = post_new(client, alice.auth, parent_container_id=alice.home_id, filename="LOUD.DOCX").get_json()[
+        "file_id"
+    ]
     assert content(client, alice.auth, file_id)[:2] == b"PK"
 
 
@@ -191,7 +212,9 @@ def test_public_folder_links(client: FlaskClient, alice: TestUser, role: str, st
 
 
 def test_new_file_opens(app: Flask, client: FlaskClient, alice: TestUser, apps: Apps) -> None:
-    file_id = post_new(client, alice.auth, parent_container_id=alice.home_id, filename="fresh.docx").get_json()["file_id"]
+    file_id = post_new(client, alice.auth, parent_container_id=alice.home_id, filename="fresh.docx").get_json()[
+        "file_id"
+    ]
     response = client.post("/app/open", query_string={"file_id": file_id, "app_name": "FakeOffice"}, headers=alice.auth)
     assert response.status_code == 200
     assert apps.office.requests[0].file.size == (blank_path("docx") or pytest.fail()).stat().st_size

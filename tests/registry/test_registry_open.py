@@ -101,7 +101,9 @@ def test_row_app_exists_but_not_for_this_mimetype(client: FlaskClient, alice: Te
 def test_row_no_app_for_the_mimetype(client: FlaskClient, alice: TestUser, apps: Apps) -> None:
     for name in ("photo.png", "archive.bin", "noextension"):
         file_id = upload(client, alice, alice.home_id, name, b"\x89PNG")
-        assert_error(post_open(client, alice.auth, file_id=file_id), 404, "RESOURCE_NOT_FOUND", "no app providers found")
+        assert_error(
+            post_open(client, alice.auth, file_id=file_id), 404, "RESOURCE_NOT_FOUND", "no app providers found"
+        )
 
 
 def test_row_public_link_role_may_not_open(client: FlaskClient, alice: TestUser, apps: Apps) -> None:
@@ -109,11 +111,18 @@ def test_row_public_link_role_may_not_open(client: FlaskClient, alice: TestUser,
     inside = upload(client, alice, folder, "in.odt", ODT_BYTES)
     link = make_link(client, alice.auth, folder, role="uploader")
     headers = {"Public-Token": link["token"]}
-    assert_error(post_open(client, headers, file_id=inside), 403, "PERMISSION_DENIED", "permission denied to open the application")
+    assert_error(
+        post_open(client, headers, file_id=inside),
+        403,
+        "PERMISSION_DENIED",
+        "permission denied to open the application",
+    )
     # The app is resolved before the role is looked at.
     assert_error(
         post_open(client, headers, file_id=inside, app_name="NoSuchApp"),
-        404, "RESOURCE_NOT_FOUND", "error: not found: app 'NoSuchApp' not found",
+        404,
+        "RESOURCE_NOT_FOUND",
+        "error: not found: app 'NoSuchApp' not found",
     )
 
 
@@ -121,7 +130,9 @@ def test_row_app_unreachable(client: FlaskClient, alice: TestUser, apps: Apps, o
     apps.office.fail = True
     response = post_open(client, alice.auth, file_id=odt, app_name="FakeOffice")
     assert_error(
-        response, 500, "SERVER_ERROR",
+        response,
+        500,
+        "SERVER_ERROR",
         "Error contacting the requested application, please use a different one or try again later",
     )
 
@@ -155,7 +166,9 @@ def test_success_get_app(client: FlaskClient, alice: TestUser, apps: Apps, odt: 
 
 
 def test_token_is_for_that_app_only(app: Flask, client: FlaskClient, alice: TestUser, apps: Apps, odt: str) -> None:
-    token = post_open(client, alice.auth, file_id=odt, app_name="FakeOffice").get_json()["form_parameters"]["access_token"]
+    token = post_open(client, alice.auth, file_id=odt, app_name="FakeOffice").get_json()["form_parameters"][
+        "access_token"
+    ]
     from core.errors import InvalidToken
 
     with pytest.raises(InvalidToken):
@@ -169,9 +182,14 @@ def test_app_without_name_is_first_by_priority(client: FlaskClient, alice: TestU
 
 
 def test_parameters_from_the_form_body(app: Flask, client: FlaskClient, alice: TestUser, apps: Apps, odt: str) -> None:
-    response = client.post("/app/open", data={"file_id": odt, "app_name": "FakeOffice", "view_mode": "read"}, headers=alice.auth)
+    response = client.post(
+        "/app/open", data={"file_id": odt, "app_name": "FakeOffice", "view_mode": "read"}, headers=alice.auth
+    )
     assert response.status_code == 200
-    assert _grant(app, response.get_json()["form_parameters"]["access_token"], "FakeOffice", odt).view_mode is ViewMode.READ
+    assert (
+        _grant(app, response.get_json()["form_parameters"]["access_token"], "FakeOffice", odt).view_mode
+        is ViewMode.READ
+    )
 
 
 @pytest.mark.parametrize(
@@ -200,7 +218,14 @@ def test_owner_view_modes(
     ],
 )
 def test_public_link_view_modes(
-    app: Flask, client: FlaskClient, alice: TestUser, apps: Apps, odt: str, role: str, requested: str | None, expected: ViewMode
+    app: Flask,
+    client: FlaskClient,
+    alice: TestUser,
+    apps: Apps,
+    odt: str,
+    role: str,
+    requested: str | None,
+    expected: ViewMode,
 ) -> None:
     link = make_link(client, alice.auth, odt, role=role)
     params = {"file_id": odt, "app_name": "FakeOffice", **({"view_mode": requested} if requested else {})}
@@ -210,7 +235,9 @@ def test_public_link_view_modes(
     assert grant.view_mode is expected and grant.link_id == link["id"]
 
 
-def test_public_link_to_a_folder_opens_files_inside_only(client: FlaskClient, alice: TestUser, apps: Apps, odt: str) -> None:
+def test_public_link_to_a_folder_opens_files_inside_only(
+    client: FlaskClient, alice: TestUser, apps: Apps, odt: str
+) -> None:
     folder = make_folder(client, alice.auth, alice.home_id, "Shared")
     inside = upload(client, alice, folder, "in.odt", ODT_BYTES)
     headers = {"Public-Token": make_link(client, alice.auth, folder, role="editor")["token"]}
@@ -240,7 +267,15 @@ def test_password_protected_public_link(client: FlaskClient, alice: TestUser, ap
         {"Authorization": "Bearer abc"},  # no OIDC issuer configured
         {"Authorization": "Digest abc"},
     ],
-    ids=["none", "wrong-password", "malformed-basic", "bad-access-token", "bad-public-token", "bearer-without-oidc", "other-scheme"],
+    ids=[
+        "none",
+        "wrong-password",
+        "malformed-basic",
+        "bad-access-token",
+        "bad-public-token",
+        "bearer-without-oidc",
+        "other-scheme",
+    ],
 )
 @pytest.mark.parametrize("route", ["/app/open", "/app/open-with-web", "/app/new"])
 def test_unauthenticated(client: FlaskClient, apps: Apps, odt: str, headers: dict[str, str], route: str) -> None:
@@ -273,7 +308,9 @@ def test_oidc_bearer(make_app: Callable[..., Flask], issuer: LocalIssuer, apps: 
     client = oidc_app.test_client()
     bearer = {"Authorization": f"Bearer {issuer.token(subject='sub-7', preferred_username='dana', name='Dana Scully')}"}
     home = client.get("/api/v1/me", headers=bearer).get_json()["home_id"]
-    created = client.post("/app/new", query_string={"parent_container_id": home, "filename": "memo.odt"}, headers=bearer)
+    created = client.post(
+        "/app/new", query_string={"parent_container_id": home, "filename": "memo.odt"}, headers=bearer
+    )
     assert created.status_code == 200
     file_id = created.get_json()["file_id"]
     opened = client.post("/app/open", query_string={"file_id": file_id}, headers=bearer)
@@ -289,7 +326,10 @@ def test_basic_auth_switched_off(make_app: Callable[..., Flask]) -> None:
     closed = make_app(basic_auth=False)
     services_of(closed).users.create("carol", "secret")
     client = closed.test_client()
-    assert client.post("/app/open", query_string={"file_id": "a$b!c"}, headers=basic_auth("carol", "secret")).status_code == 401
+    assert (
+        client.post("/app/open", query_string={"file_id": "a$b!c"}, headers=basic_auth("carol", "secret")).status_code
+        == 401
+    )
 
 
 def test_base64_credentials_are_not_logged_in_errors(client: FlaskClient, odt: str) -> None:

@@ -53,10 +53,18 @@ V, R, W = ViewMode.VIEW, ViewMode.READ, ViewMode.WRITE
 @pytest.mark.parametrize(
     ("requested", "ceiling", "expected"),
     [
-        (None, W, W), (None, R, R), (None, V, V),
-        (W, W, W), (R, W, R), (V, W, V),
-        (W, R, R), (R, R, R), (V, R, V),  # lowered, never raised
-        (W, V, V), (R, V, V), (V, V, V),
+        (None, W, W),
+        (None, R, R),
+        (None, V, V),
+        (W, W, W),
+        (R, W, R),
+        (V, W, V),
+        (W, R, R),
+        (R, R, R),
+        (V, R, V),  # lowered, never raised
+        (W, V, V),
+        (R, V, V),
+        (V, V, V),
     ],
 )
 def test_settle_view_mode(requested: ViewMode | None, ceiling: ViewMode, expected: ViewMode) -> None:
@@ -80,7 +88,19 @@ def test_uploader_link_may_not_open() -> None:
 
 @pytest.mark.parametrize(
     "name",
-    ["a/b.odt", "/b.odt", "b/", "..", ".", "..\\evil.docx", "../../etc/passwd", "a\x00b.txt", "tab\t.txt", "new\nline.md", "\x7f.txt"],
+    [
+        "a/b.odt",
+        "/b.odt",
+        "b/",
+        "..",
+        ".",
+        "..\\evil.docx",
+        "../../etc/passwd",
+        "a\x00b.txt",
+        "tab\t.txt",
+        "new\nline.md",
+        "\x7f.txt",
+    ],
 )
 def test_filename_with_a_path_segment(name: str) -> None:
     with pytest.raises(BadRequest, match="^the filename must not contain a path segment$"):

@@ -13,9 +13,9 @@ import jwt
 import pytest
 import requests
 
-from tests.conftest import ADMIN_PASSWORD, basic_auth
+from tests.conftest import ADMIN_PASSWORD, TestUser, basic_auth
 from tests.onlyoffice.conftest import CONFIG_PATTERN, DS_SECRET, Docbridge
-from tests.onlyoffice.ds_standin import DocumentServerStandIn, wait_for
+from tests.onlyoffice.ds_standin import DocumentServerStandIn, Session, wait_for
 
 
 class _Redirector:
@@ -51,6 +51,16 @@ class _Redirector:
 
 ORIGINAL = b"PK-original-docx-bytes"
 EDITED = b"PK-edited-docx-bytes"
+
+
+def _editing(docbridge: Docbridge, ds: DocumentServerStandIn) -> tuple[TestUser, str, dict[str, Any], Session]:
+    """Alice opens Report.docx in the stand-in and changes it (not yet saved)."""
+    alice = docbridge.user("alice")
+    file_id = docbridge.upload(alice, "Report.docx", ORIGINAL)
+    config = docbridge.open_config(alice, file_id)
+    session = ds.open(config)
+    ds.edit(session.key, alice.id, EDITED)
+    return alice, file_id, config, session
 
 
 def test_open_edit_close_saves_a_new_version_and_a_new_key(docbridge: Docbridge, ds: DocumentServerStandIn) -> None:
@@ -150,11 +160,7 @@ def test_save_error_keeps_the_current_version_and_stores_the_recovered_bytes(doc
 
 
 def test_replayed_and_stale_callbacks_store_nothing(docbridge: Docbridge, ds: DocumentServerStandIn) -> None:
-    alice = docbridge.user("alice")
-    file_id = docbridge.upload(alice, "Report.docx", ORIGINAL)
-    config = docbridge.open_config(alice, file_id)
-    session = ds.open(config)
-    ds.edit(session.key, alice.id, EDITED)
+    alice, file_id, config, session = _editing(docbridge, ds)
     saved = ds.close(session.key, alice.id)
     assert saved is not None and saved.answers == [(200, {"error": 0})]
     callback_url = config["editorConfig"]["callbackUrl"]
@@ -221,11 +227,7 @@ def test_bad_callback_tokens_are_refused_and_nothing_is_stored(docbridge: Docbri
 @pytest.mark.parametrize("target", ["loopback", "link-local", "other-host", "redirect"])
 def test_callback_urls_outside_the_document_server_are_refused(docbridge: Docbridge, ds: DocumentServerStandIn,
                                                                target: str) -> None:
-    alice = docbridge.user("alice")
-    file_id = docbridge.upload(alice, "Report.docx", ORIGINAL)
-    config = docbridge.open_config(alice, file_id)
-    session = ds.open(config)
-    ds.edit(session.key, alice.id, EDITED)
+    alice, file_id, config, session = _editing(docbridge, ds)
     with _Redirector() as redirector:
         urls = {
             "loopback": f"{docbridge.base}/api/v1/files/{file_id}/content",  # Docbridge itself, another port
@@ -333,3 +335,25 @@ def test_app_list_offers_the_formats_table(docbridge: Docbridge) -> None:
     for mimetype in ("application/vnd.openxmlformats-officedocument.wordprocessingml.document",
                      "application/msword", "application/vnd.oasis.opendocument.text", "application/pdf"):
         assert mimetype in served
+
+
+def test_closing_without_changes_keeps_the_key_and_adds_no_version(docbridge: Docbridge,
+                                                                   ds: DocumentServerStandIn) -> None:
+    alice = docbridge.user("alice")
+    file_id = docbridge.upload(alice, "Report.docx", ORIGINAL)
+    config = docbridge.open_config(alice, file_id)
+    session = ds.open(config)
+    record = ds.close(session.key, alice.id)
+    assert record is not None and record.body["status"] == 4 and record.answers == [(200, {"error": 0})]
+    assert [v["version"] for v in docbridge.versions(alice, file_id)] == [1]
+    assert docbridge.open_config(alice, file_id)["document"]["key"] == config["document"]["key"]
+
+
+def test_callbacks_need_the_url_token(docbridge: Docbridge, ds: DocumentServerStandIn) -> None:
+    alice, file_id, config, session = _editing(docbridge, ds)
+    body = ds.save_body(session, 2, alice.id)
+    url = config["editorConfig"]["callbackUrl"]
+    for target in (url.split("?")[0], url.split("?")[0] + "?t=" + url.split("t=")[1][:-3] + "abc"):
+        record = ds.post_callback(target, body)
+        assert record.answers == [(403, {"error": 1})]
+    assert [v["version"] for v in docbridge.versions(alice, file_id)] == [1]

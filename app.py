@@ -23,6 +23,7 @@ import registry.views
 import storage.local.extension
 import storage.webdav.extension
 import web.health
+import web.views
 import wopi.extension
 from core.config import Settings, load_settings
 from core.errors import ServerError
@@ -89,6 +90,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
 
     api.views.init_app(app)
     web.health.init_app(app)
+    web.views.init_app(app)
     commands.init_app(app)
     return app
 

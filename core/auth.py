@@ -17,19 +17,26 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hmac
 import re
+from collections.abc import Callable
 from functools import wraps
-from typing import Any, Callable, TypeVar, cast
+from typing import Any, TypeVar, cast
 
 from flask import g, request, session
 
-from core.errors import BadRequest, InvalidToken, NotFound, Unauthenticated
+from core.errors import AccessDenied, BadRequest, InvalidToken, NotFound, Unauthenticated
 from core.services import Services, services
 from storage.access import Principal
 from storage.types import User
 
 PUBLIC_USER = "public"
 SESSION_USER_KEY = "user_id"
+# The web UI's CSRF token: kept in the session, sent back in this header (XHR) or form field.
+CSRF_SESSION_KEY = "csrf_token"
+CSRF_HEADER = "X-CSRF-Token"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+_CREDENTIAL_HEADERS = ("Authorization", "Public-Token", "X-Access-Token")
 F = TypeVar("F", bound=Callable[..., Any])
 
 
@@ -129,10 +136,27 @@ def _oidc_user(found: Services, token: str) -> User:
         raise InvalidToken("the identity's user name cannot be used") from None
 
 
+def _session_user_id() -> str | None:
+    """The session's user, when the session is what authenticates this request.
+
+    A cookie rides along on cross-site requests, so a state-changing request authenticated
+    by the session alone must carry the session's CSRF token in `CSRF_HEADER`."""
+    user_id = session.get(SESSION_USER_KEY)
+    if not user_id or request.method in SAFE_METHODS:
+        return cast(str | None, user_id)
+    if any(request.headers.get(name) for name in _CREDENTIAL_HEADERS):
+        return None  # explicit credentials decide; the cookie is not used
+    expected = session.get(CSRF_SESSION_KEY, "")
+    sent = request.headers.get(CSRF_HEADER, "")
+    if not expected or not hmac.compare_digest(str(expected).encode(), sent.encode()):
+        raise AccessDenied("missing or wrong CSRF token: reload the page and try again")
+    return cast(str, user_id)
+
+
 def current_principal() -> Principal | None:
     """The caller of the current request (cached on `g`)."""
     if "principal" not in g:
-        g.principal = authenticate(services(), request.headers, session.get(SESSION_USER_KEY))
+        g.principal = authenticate(services(), request.headers, _session_user_id())
     return cast(Principal | None, g.principal)
 
 

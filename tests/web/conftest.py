@@ -1,0 +1,94 @@
+"""Fixtures for the browser tests: Debian's headless Chromium driven by Playwright, and
+Docbridge served on loopback with a WOPI editor stand-in as its app."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from playwright.sync_api import Browser, Page, sync_playwright
+
+from core.services import services_of
+from tests.support.net import free_port, serve_wsgi
+from tests.web.editor_standin import EditorStandIn, editor_standin
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+PASSWORD = "correct horse"
+
+
+@dataclass
+class Site:
+    """Docbridge served on loopback, with the user `alice`."""
+
+    url: str
+    app: Flask
+    editor: EditorStandIn | None
+    home_id: str
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    if not os.path.exists(CHROMIUM):
+        pytest.fail(f"{CHROMIUM} is missing: `make test` installs Debian's chromium package")
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield launched
+        launched.close()
+
+
+@pytest.fixture
+def page(browser: Browser) -> Iterator[Page]:
+    context = browser.new_context(viewport={"width": 1200, "height": 800})
+    context.set_default_timeout(15_000)
+    opened = context.new_page()
+    yield opened
+    context.close()
+
+
+@pytest.fixture
+def make_site(make_app: Callable[..., Flask]) -> Iterator[Callable[..., Site]]:
+    """Serve Docbridge on 127.0.0.1; `with_editor=True` configures the WOPI editor stand-in."""
+    with ExitStack() as stack:
+
+        def build(with_editor: bool = True, **overrides: Any) -> Site:
+            editor = stack.enter_context(editor_standin()) if with_editor else None
+            port = free_port()
+            url = f"http://127.0.0.1:{port}"
+            settings: dict[str, Any] = {"public_url": url, **overrides}
+            if editor is not None:
+                settings["wopi"] = {"apps": [{"name": "Office", "discovery_url": editor.discovery_url}]}
+            app = make_app(**settings)
+            user = services_of(app).users.create("alice", PASSWORD, display_name="Alice Archer")
+            stack.enter_context(serve_wsgi(app, port))
+            return Site(url, app, editor, str(user.home_id))
+
+        yield build
+
+
+def log_in(page: Page, site: Site, password: str = PASSWORD, *, expect_success: bool = True) -> None:
+    page.goto(site.url + "/")
+    page.get_by_label("User name").fill("alice")
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Log in", exact=True).click()
+    if expect_success:
+        page.wait_for_selector("body[data-ready=true]")
+
+
+def shoot(page: Page, name: str) -> None:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"))

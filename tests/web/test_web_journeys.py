@@ -1,0 +1,282 @@
+"""What a person does in the file browser, in a real Chromium: log in, make a folder,
+upload with a progress bar, create a Document and edit it in the app (the WOPI editor
+stand-in), see and restore versions, share a link and open it elsewhere, log out."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import Browser, Page, expect
+
+from tests.web.conftest import PASSWORD, log_in, shoot
+from tests.web.editor_standin import SAVED_TEXT
+
+pytestmark = pytest.mark.slow
+
+UPLOAD_BYTES = 3 * 1024 * 1024 + 17
+
+
+def row(page: Page, name: str):  # type: ignore[no-untyped-def]
+    return page.locator(f'#file-rows tr[data-name="{name}"]')
+
+
+def row_action(page: Page, name: str, action: str) -> None:
+    page.get_by_role("button", name=f"Actions for {name}").click()
+    row(page, name).get_by_role("menuitem", name=action, exact=True).click()
+
+
+def new_item(page: Page, kind: str) -> None:
+    page.get_by_role("button", name="New ▾").click()
+    page.get_by_role("menuitem", name=kind, exact=True).click()
+
+
+def test_browse_upload_edit_version_share(page: Page, browser: Browser, make_site) -> None:  # type: ignore[no-untyped-def]
+    site = make_site()
+    page.goto(site.url + "/")
+    expect(page).to_have_url(re.compile(r"/login\?next=/$"))
+    shoot(page, "login")
+    log_in(page, site)
+    expect(page.locator("#breadcrumbs")).to_have_text("Home")
+    expect(page.locator("#who")).to_have_text("Alice Archer")
+
+    # A folder, then into it through its row.
+    new_item(page, "Folder")
+    page.get_by_label("Folder name").fill("Reports")
+    page.get_by_role("button", name="Create").click()
+    expect(row(page, "Reports")).to_be_visible()
+    row(page, "Reports").get_by_role("link", name="Reports").click()
+    expect(page.locator("#breadcrumbs")).to_have_text(re.compile(r"Home\s*Reports"))
+    expect(page).to_have_url(re.compile(r"/\?folder="))
+
+    # Upload by the picker: the progress bar runs to 100 % and the file is listed.
+    page.evaluate(
+        """() => { window.__progress = [];
+        new MutationObserver(() => document.querySelectorAll('#uploads progress').forEach(p => window.__progress.push(p.value)))
+          .observe(document.getElementById('uploads'), {subtree: true, attributes: true, childList: true, characterData: true}); }"""
+    )
+    page.set_input_files(
+        "#upload-input",
+        files=[{"name": "data.bin", "mimeType": "application/octet-stream", "buffer": b"x" * UPLOAD_BYTES}],
+    )
+    upload = page.locator('#uploads li[data-name="data.bin"]')
+    expect(upload.locator("progress")).to_have_attribute("value", "100")
+    expect(upload.locator(".status")).to_have_text("Done")
+    expect(row(page, "data.bin")).to_contain_text("3.0 MB")
+    seen = page.evaluate("window.__progress")
+    assert seen and max(seen) == 100
+    shoot(page, "browser-upload")
+
+    # A new Document opens in its default app right away.
+    new_item(page, "Document")
+    expect(page.get_by_label("File name")).to_have_value("New document.docx")
+    page.get_by_label("File name").fill("Plan")
+    page.get_by_role("button", name="Create").click()
+    editor = page.locator("#editor")
+    expect(editor).to_be_visible()
+    expect(page.locator("#editor-title")).to_have_text("Plan.docx")
+    frame = page.frame_locator("#editor-frame")
+    expect(frame.locator("#heading")).to_have_text("Editing Plan.docx")
+    expect(frame.locator("#version")).to_have_text(re.compile(r"Version .+"))
+    assert site.editor.opened[-1]["action"] == "edit"
+    shoot(page, "editor")
+
+    # Save through the editor: version 2 appears in the versions panel.
+    frame.get_by_role("button", name="Save").click()
+    expect(frame.locator("#saved")).to_be_visible()
+    page.get_by_role("button", name="Close the editor").click()
+    expect(editor).to_be_hidden()
+    row_action(page, "Plan.docx", "Versions")
+    versions = page.locator("#versions-rows tr")
+    expect(versions).to_have_count(2)
+    newest = page.locator('#versions-rows tr[data-version="2"]')
+    expect(newest).to_contain_text("current")
+    expect(newest).to_contain_text("Alice Archer")
+    expect(newest).to_contain_text(f"{len(SAVED_TEXT)} B")
+    shoot(page, "versions")
+
+    # Restore version 1: it comes back as version 3, the current one.
+    page.locator('#versions-rows tr[data-version="1"]').get_by_role("button", name="Restore").click()
+    expect(versions).to_have_count(3)
+    expect(page.locator('#versions-rows tr[data-version="3"]')).to_contain_text("current")
+    expect(page.locator('#versions-rows tr[data-version="3"]')).to_contain_text("restored from version 1")
+    expect(page.locator("#notice")).to_contain_text("Version 1 restored as version 3")
+    page.locator("#versions-dialog").get_by_role("button", name="Close").click()
+
+    # Share an editor link with a password, then open it in a fresh browser context.
+    row_action(page, "Plan.docx", "Share")
+    page.locator("#share-dialog").get_by_label("Edit").check()
+    page.get_by_label("Password (optional)").fill("open sesame")
+    page.get_by_role("button", name="Create link").click()
+    link_field = page.locator('#share-links li[data-role="editor"] input.link-url')
+    expect(link_field).to_have_value(re.compile(r"/s/"))
+    expect(page.locator("#share-links")).to_contain_text("Can edit · password")
+    link_url = link_field.input_value()
+    assert link_url.startswith(site.url + "/s/")
+    shoot(page, "share")
+    page.locator("#share-dialog").get_by_role("button", name="Close").click()
+
+    guest_context = browser.new_context(viewport={"width": 1000, "height": 760})
+    guest_context.set_default_timeout(15_000)
+    guest = guest_context.new_page()
+    guest.goto(link_url)
+    guest.get_by_label("Password").fill("wrong")
+    guest.get_by_role("button", name="Continue").click()
+    expect(guest.locator("#password-error")).to_have_text("Wrong password for this public link.")
+    guest.get_by_label("Password").fill("open sesame")
+    guest.get_by_role("button", name="Continue").click()
+    expect(guest.locator("#shared-name")).to_have_text("Plan.docx")
+    expect(guest.locator("#shared-role")).to_have_text("You can view, edit and download this file.")
+    shoot(guest, "public-link")
+    guest.get_by_role("button", name="Open to edit").click()
+    expect(guest.frame_locator("#editor-frame").locator("#heading")).to_have_text("Editing Plan.docx")
+    guest_context.close()
+
+    # Revoke: the link page says it is gone.
+    row_action(page, "Plan.docx", "Share")
+    page.locator("#share-links").get_by_role("button", name="Revoke").click()
+    expect(page.locator("#share-none")).to_be_visible()
+    page.locator("#share-dialog").get_by_role("button", name="Close").click()
+    gone = page.context.new_page()
+    gone.goto(link_url)
+    expect(gone.locator("h1")).to_have_text("Link not available")
+    gone.close()
+
+    # Log out: the session is over.
+    page.get_by_role("button", name="Log out").click()
+    expect(page).to_have_url(re.compile(r"/login$"))
+    page.goto(site.url + "/")
+    expect(page).to_have_url(re.compile(r"/login\?next=/$"))
+
+
+def test_viewer_link_opens_read_only(page: Page, browser: Browser, make_site) -> None:  # type: ignore[no-untyped-def]
+    site = make_site()
+    log_in(page, site)
+    new_item(page, "Document")
+    page.get_by_role("button", name="Create").click()
+    expect(page.frame_locator("#editor-frame").locator("#heading")).to_have_text("Editing New document.docx")
+    page.get_by_role("button", name="Close the editor").click()
+    row_action(page, "New document.docx", "Share")
+    page.get_by_role("button", name="Create link").click()
+    link_url = page.locator('#share-links li[data-role="viewer"] input.link-url').input_value()
+
+    guest_context = browser.new_context()
+    guest_context.set_default_timeout(15_000)
+    guest = guest_context.new_page()
+    guest.goto(link_url)
+    expect(guest.locator("#shared-role")).to_have_text("You can view and download this file.")
+    guest.get_by_role("button", name="Open to view").click()
+    frame = guest.frame_locator("#editor-frame")
+    expect(frame.locator("#heading")).to_have_text("Viewing New document.docx")
+    expect(frame.get_by_role("button", name="Save")).to_have_count(0)
+    assert site.editor.opened[-1]["action"] == "view"
+    guest.get_by_role("button", name="Close the editor").click()
+    with guest.expect_download() as download:
+        guest.get_by_role("button", name="Download").click()
+    assert download.value.suggested_filename == "New document.docx"
+    guest_context.close()
+
+
+def test_rename_delete_sort_and_open_with(page: Page, make_site) -> None:  # type: ignore[no-untyped-def]
+    site = make_site()
+    log_in(page, site)
+    page.set_input_files(
+        "#upload-input",
+        files=[
+            {"name": "b-large.txt", "mimeType": "text/plain", "buffer": b"b" * 5000},
+            {"name": "a-small.txt", "mimeType": "text/plain", "buffer": b"a" * 10},
+            {"name": "c-mid.docx", "mimeType": "application/octet-stream", "buffer": b"c" * 800},
+        ],
+    )
+    expect(page.locator("#file-rows tr")).to_have_count(3)
+    names = page.locator("#file-rows tr a.name .label")
+    expect(names).to_have_text(["a-small.txt", "b-large.txt", "c-mid.docx"])
+    page.get_by_label("Sort", exact=True).select_option("size")
+    expect(names).to_have_text(["a-small.txt", "c-mid.docx", "b-large.txt"])
+    page.get_by_role("button", name="Size", exact=True).click()
+    expect(names).to_have_text(["b-large.txt", "c-mid.docx", "a-small.txt"])
+    page.get_by_role("button", name="Name", exact=True).click()
+    expect(names).to_have_text(["a-small.txt", "b-large.txt", "c-mid.docx"])
+
+    row_action(page, "a-small.txt", "Rename")
+    page.get_by_label("New name").fill("b-large.txt")
+    page.get_by_role("button", name="Rename").click()
+    expect(page.locator("#prompt-error")).to_contain_text("already exists")
+    page.get_by_label("New name").fill("renamed.txt")
+    page.get_by_role("button", name="Rename").click()
+    expect(row(page, "renamed.txt")).to_be_visible()
+
+    row_action(page, "renamed.txt", "Delete")
+    expect(page.locator("#confirm-title")).to_have_text("Delete “renamed.txt”?")
+    page.locator("#confirm-dialog").get_by_role("button", name="Cancel").click()
+    expect(row(page, "renamed.txt")).to_be_visible()
+    row_action(page, "renamed.txt", "Delete")
+    page.locator("#confirm-dialog").get_by_role("button", name="Delete").click()
+    expect(row(page, "renamed.txt")).to_have_count(0)
+
+    # A text file: no app serves it, and the page says so in words.
+    row(page, "b-large.txt").get_by_role("link", name="b-large.txt").click()
+    expect(page.locator("#notice")).to_contain_text("No editor is configured for this kind of file")
+    with page.expect_download() as download:
+        page.locator("#notice").get_by_role("button", name="Download instead").click()
+    assert download.value.suggested_filename == "b-large.txt"
+
+    # "Open with…" lists the apps of the file's type.
+    row_action(page, "c-mid.docx", "Open with…")
+    choices = page.locator("#openwith-list button")
+    expect(choices).to_have_count(1)
+    expect(choices).to_contain_text("Office")
+    expect(choices).to_contain_text("default")
+    choices.click()
+    expect(page.frame_locator("#editor-frame").locator("#heading")).to_have_text("Editing c-mid.docx")
+
+
+def test_no_editor_configured(page: Page, make_site) -> None:  # type: ignore[no-untyped-def]
+    site = make_site(with_editor=False)
+    log_in(page, site)
+    new_item(page, "Spreadsheet")
+    page.get_by_role("button", name="Create").click()
+    expect(row(page, "New spreadsheet.xlsx")).to_be_visible()
+    expect(page.locator("#notice")).to_contain_text("No editor is configured for this kind of file")
+    expect(page.locator("#editor")).to_be_hidden()
+    page.set_viewport_size({"width": 390, "height": 760})
+    shoot(page, "phone-no-editor")
+
+
+def test_login_failure_and_logout(page: Page, make_site) -> None:  # type: ignore[no-untyped-def]
+    site = make_site(with_editor=False)
+    log_in(page, site, password="not the password", expect_success=False)
+    expect(page.get_by_role("alert")).to_have_text("Wrong user name or password.")
+    expect(page.get_by_label("User name")).to_have_value("alice")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in", exact=True).click()
+    expect(page.locator("#breadcrumbs")).to_have_text("Home")
+    page.get_by_role("button", name="Log out").click()
+    expect(page.get_by_role("heading", name=re.compile("Log in"))).to_be_visible()
+    status = page.evaluate("fetch('/api/v1/me', {headers: {'X-Requested-With': 'XMLHttpRequest'}}).then(r => r.status)")
+    assert status == 401
+
+
+def test_csrf_refused_without_the_token(page: Page, make_site) -> None:  # type: ignore[no-untyped-def]
+    site = make_site(with_editor=False)
+    log_in(page, site)
+    expect(page.locator("#breadcrumbs")).to_have_text("Home")
+    url = f"/api/v1/containers/{site.home_id}/folders"
+    answer = page.evaluate(
+        """async (url) => { const r = await fetch(url, {method: 'POST', headers: {'Content-Type': 'application/json'},
+           body: JSON.stringify({name: 'forged'})}); return [r.status, await r.json()]; }""",
+        url,
+    )
+    assert answer[0] == 403
+    assert "CSRF" in answer[1]["message"]
+    forged_new = page.evaluate(
+        """async (id) => (await fetch('/app/new', {method: 'POST', body: new URLSearchParams({parent_container_id: id, filename: 'x.docx'})})).status""",
+        site.home_id,
+    )
+    assert forged_new == 403
+    page.reload()
+    expect(page.locator("#empty")).to_be_visible()
+    # The page's own calls carry the token and succeed.
+    new_item(page, "Folder")
+    page.get_by_role("button", name="Create").click()
+    expect(row(page, "New folder")).to_be_visible()

@@ -1,0 +1,631 @@
+// The file browser: folders, uploads with progress, the New menu, opening in apps,
+// versions and sharing. All data comes from /api/v1 and /app/*.
+
+import { Api } from "./api.js";
+import { Editor, confirmAction, el, formatSize, formatTime, notify, pageData, promptText, showError, wireDialogs } from "./ui.js";
+
+const data = pageData();
+const api = new Api({ csrfToken: data.csrf_token });
+const editor = new Editor({ onClose: () => loadFolder(state.folderId, { keepNotice: true }) });
+
+const BUILTIN_NEW = [
+  { label: "Document", ext: "docx", base: "New document" },
+  { label: "Spreadsheet", ext: "xlsx", base: "New spreadsheet" },
+  { label: "Presentation", ext: "pptx", base: "New presentation" },
+];
+
+const state = {
+  folderId: new URLSearchParams(location.search).get("folder") || data.home_id,
+  folder: null,
+  sort: "name",
+  ascending: true,
+  apps: new Map(), // mimetype -> /app/list entry
+  creatable: [],
+};
+
+// --- apps ------------------------------------------------------------------------------
+
+async function loadApps() {
+  try {
+    const listing = await api.appList();
+    state.apps = new Map(listing["mime-types"].map((entry) => [entry.mime_type, entry]));
+  } catch {
+    state.apps = new Map(); // opening will explain; browsing goes on
+  }
+  const builtinExts = new Set(BUILTIN_NEW.map((item) => item.ext));
+  state.creatable = [...state.apps.values()]
+    .filter((entry) => entry.allow_creation && entry.ext && !builtinExts.has(entry.ext))
+    .map((entry) => ({ label: entry.name || entry.ext.toUpperCase(), ext: entry.ext, base: "New file" }));
+  renderNewMenu();
+}
+
+function appsFor(node) {
+  const entry = state.apps.get(node.mimetype);
+  return entry ? entry.app_providers : [];
+}
+
+// --- folders ---------------------------------------------------------------------------
+
+async function loadFolder(folderId, { push = false, keepNotice = false } = {}) {
+  try {
+    state.folder = await api.container(folderId);
+  } catch (error) {
+    if (folderId !== data.home_id) {
+      notify(error.message, "error");
+      return loadFolder(data.home_id, { push: true, keepNotice: true });
+    }
+    notify(error.message, "error");
+    return;
+  }
+  state.folderId = folderId;
+  if (push) {
+    const url = folderId === data.home_id ? "/" : `/?folder=${encodeURIComponent(folderId)}`;
+    history.pushState({ folder: folderId }, "", url);
+  }
+  if (!keepNotice) document.getElementById("notice").hidden = true;
+  render();
+}
+
+function sorted(children) {
+  const direction = state.ascending ? 1 : -1;
+  const key = {
+    name: (a, b) => a.name.localeCompare(b.name, undefined, { numeric: true, sensitivity: "base" }),
+    modified: (a, b) => a.modified.localeCompare(b.modified),
+    size: (a, b) => a.size - b.size,
+  }[state.sort];
+  return [...children].sort((a, b) => {
+    if (a.type !== b.type) return a.type === "folder" ? -1 : 1;
+    return direction * (key(a, b) || a.name.localeCompare(b.name));
+  });
+}
+
+function render() {
+  renderBreadcrumbs();
+  const rows = document.getElementById("file-rows");
+  const children = sorted(state.folder.children);
+  rows.replaceChildren(...children.map(renderRow));
+  document.getElementById("empty").hidden = children.length > 0;
+  for (const header of document.querySelectorAll("#files th[data-sort]")) {
+    if (header.dataset.sort === state.sort) header.setAttribute("aria-sort", state.ascending ? "ascending" : "descending");
+    else header.removeAttribute("aria-sort");
+  }
+  document.getElementById("sort-select").value = state.sort;
+  const direction = document.getElementById("sort-direction");
+  direction.textContent = state.ascending ? "↑" : "↓";
+  direction.setAttribute("aria-label", `Sort direction: ${state.ascending ? "ascending" : "descending"}`);
+  const writable = state.folder.permissions.write;
+  document.getElementById("new-button").disabled = !writable;
+  document.getElementById("upload-input").disabled = !writable;
+}
+
+function renderBreadcrumbs() {
+  const crumbs = [...state.folder.path, state.folder];
+  const list = document.getElementById("breadcrumbs");
+  list.replaceChildren(
+    ...crumbs.map((node, index) => {
+      const name = index === 0 ? "Home" : node.name;
+      if (index === crumbs.length - 1) return el("li", {}, el("span", { "aria-current": "page" }, name));
+      return el("li", {}, el("a", { href: `/?folder=${encodeURIComponent(node.id)}`, onclick: (event) => navigate(event, node.id) }, name));
+    }),
+  );
+}
+
+function navigate(event, folderId) {
+  event.preventDefault();
+  loadFolder(folderId, { push: true });
+}
+
+function fileIcon(node) {
+  if (node.type === "folder") return "📁";
+  if (/wordprocessing|opendocument\.text|msword/.test(node.mimetype)) return "📄";
+  if (/spreadsheet|ms-excel|csv/.test(node.mimetype)) return "📊";
+  if (/presentation|powerpoint/.test(node.mimetype)) return "📽";
+  return "🗎";
+}
+
+function renderRow(node) {
+  const isFolder = node.type === "folder";
+  const nameButton = el(
+    "a",
+    {
+      href: isFolder ? `/?folder=${encodeURIComponent(node.id)}` : api.contentUrl(node.id),
+      className: "name",
+      dataset: { id: node.id },
+      onclick: (event) => {
+        if (isFolder) return navigate(event, node.id);
+        event.preventDefault();
+        openFile(node);
+      },
+    },
+    el("span", { className: "icon", "aria-hidden": "true" }, fileIcon(node)),
+    el("span", { className: "label" }, node.name),
+  );
+  const details = isFolder ? "Folder" : `${formatSize(node.size)} · ${formatTime(node.modified)}`;
+  return el(
+    "tr",
+    { dataset: { name: node.name, type: node.type } },
+    el("td", {}, nameButton, el("span", { className: "row-details" }, details)),
+    el("td", { className: "col-modified" }, el("time", { datetime: node.modified }, formatTime(node.modified))),
+    el("td", { className: "col-size" }, isFolder ? "—" : formatSize(node.size)),
+    el("td", { className: "actions" }, actionsMenu(node)),
+  );
+}
+
+let openMenu = null;
+
+function closeMenus() {
+  if (openMenu) {
+    openMenu.menu.hidden = true;
+    openMenu.button.setAttribute("aria-expanded", "false");
+    openMenu = null;
+  }
+}
+
+function menuButton(label, items, className = "") {
+  const menu = el("ul", { className: "menu", role: "menu", hidden: true });
+  const button = el("button", { type: "button", className, "aria-haspopup": "menu", "aria-expanded": "false" }, label);
+  const fill = () =>
+    menu.replaceChildren(
+      ...items().map((item) =>
+        el("li", { role: "none" }, el("button", { type: "button", role: "menuitem", className: item.danger ? "danger-text" : "", onclick: () => { closeMenus(); item.run(); } }, item.label)),
+      ),
+    );
+  button.addEventListener("click", (event) => {
+    event.stopPropagation();
+    const wasOpen = openMenu && openMenu.menu === menu;
+    closeMenus();
+    if (wasOpen) return;
+    fill();
+    menu.hidden = false;
+    button.setAttribute("aria-expanded", "true");
+    openMenu = { menu, button };
+    const first = menu.querySelector("button");
+    if (first) first.focus();
+  });
+  return el("div", { className: "menu-wrap" }, button, menu);
+}
+
+function actionsMenu(node) {
+  const items = () => {
+    const list = [];
+    if (node.type === "file") {
+      list.push({ label: "Open", run: () => openFile(node) });
+      list.push({ label: "Open with…", run: () => openWith(node) });
+      list.push({ label: "Download", run: () => download(node) });
+      list.push({ label: "Versions", run: () => showVersions(node) });
+    } else {
+      list.push({ label: "Open folder", run: () => loadFolder(node.id, { push: true }) });
+    }
+    list.push({ label: "Share", run: () => showShare(node) });
+    list.push({ label: "Rename", run: () => rename(node) });
+    list.push({ label: "Delete", run: () => remove(node), danger: true });
+    return list;
+  };
+  const wrap = menuButton("⋯", items, "icon-button");
+  wrap.querySelector("button").setAttribute("aria-label", `Actions for ${node.name}`);
+  return wrap;
+}
+
+// --- New menu ---------------------------------------------------------------------------
+
+function renderNewMenu() {
+  const menu = document.getElementById("new-menu");
+  const entries = [
+    { label: "Folder", run: createFolder },
+    ...[...BUILTIN_NEW, ...state.creatable].map((item) => ({ label: item.label, run: () => createFile(item) })),
+  ];
+  menu.replaceChildren(
+    ...entries.map((item) => el("li", { role: "none" }, el("button", { type: "button", role: "menuitem", onclick: () => { closeMenus(); item.run(); } }, item.label))),
+  );
+}
+
+function uniqueName(base, ext) {
+  const taken = new Set(state.folder.children.map((child) => child.name.toLowerCase()));
+  const suffix = ext ? `.${ext}` : "";
+  let name = `${base}${suffix}`;
+  for (let counter = 2; taken.has(name.toLowerCase()); counter += 1) name = `${base} (${counter})${suffix}`;
+  return name;
+}
+
+async function createFolder() {
+  const name = await promptText({
+    title: "New folder",
+    label: "Folder name",
+    value: uniqueName("New folder", ""),
+    okLabel: "Create",
+    submit: async (text) => {
+      await api.createFolder(state.folderId, text);
+      return text;
+    },
+  });
+  if (name === null) return;
+  await loadFolder(state.folderId);
+  notify(`Folder “${name}” created.`, "success");
+}
+
+async function createFile(item) {
+  const initial = uniqueName(item.base, item.ext);
+  const created = await promptText({
+    title: `New ${item.label.toLowerCase()}`,
+    label: "File name",
+    value: initial,
+    okLabel: "Create",
+    select: [0, initial.length - item.ext.length - 1],
+    submit: async (text) => {
+      const name = text.toLowerCase().endsWith(`.${item.ext}`) ? text : `${text}.${item.ext}`;
+      const answer = await api.appNew(state.folderId, name);
+      return { id: answer.file_id, name };
+    },
+  });
+  if (created === null) return;
+  await loadFolder(state.folderId);
+  const node = state.folder.children.find((child) => child.id === created.id) || { id: created.id, name: created.name, mimetype: "", type: "file" };
+  notify(`“${created.name}” created.`, "success");
+  await openFile(node);
+}
+
+// --- opening -------------------------------------------------------------------------------
+
+async function openFile(node, appName = "") {
+  closeMenus();
+  try {
+    const launch = await api.appOpen(node.id, appName);
+    await editor.show(launch, node.name);
+  } catch (error) {
+    const action = el("button", { type: "button", className: "link-button", onclick: () => download(node) }, "Download instead");
+    notify(error.message, "error", action);
+  }
+}
+
+function openWith(node) {
+  const dialog = document.getElementById("openwith-dialog");
+  const apps = appsFor(node);
+  const list = document.getElementById("openwith-list");
+  document.getElementById("openwith-title").textContent = `Open “${node.name}” with…`;
+  if (!apps.length) {
+    list.replaceChildren(el("li", { className: "muted" }, "No editor is configured for this kind of file. You can still download it."));
+  } else {
+    const entry = state.apps.get(node.mimetype);
+    list.replaceChildren(
+      ...apps.map((app) =>
+        el(
+          "li",
+          {},
+          el(
+            "button",
+            { type: "button", className: "choice", onclick: () => { dialog.close(); openFile(node, app.name); } },
+            app.icon ? el("img", { src: app.icon, alt: "", width: 24, height: 24 }) : null,
+            el("span", {}, app.name),
+            app.name === entry.default_application ? el("span", { className: "badge" }, "default") : null,
+            app.description ? el("span", { className: "muted small" }, app.description) : null,
+          ),
+        ),
+      ),
+    );
+  }
+  dialog.showModal();
+}
+
+function download(node, number = null) {
+  const link = el("a", { href: number ? api.versionUrl(node.id, number) : api.contentUrl(node.id), download: node.name, hidden: true });
+  document.body.append(link);
+  link.click();
+  link.remove();
+}
+
+// --- rename, delete ------------------------------------------------------------------------
+
+async function rename(node) {
+  const dot = node.type === "file" ? node.name.lastIndexOf(".") : -1;
+  const renamed = await promptText({
+    title: `Rename “${node.name}”`,
+    label: "New name",
+    value: node.name,
+    okLabel: "Rename",
+    select: [0, dot > 0 ? dot : node.name.length],
+    submit: async (text) => (await api.rename(node.id, text)).name,
+  });
+  if (renamed === null) return;
+  await loadFolder(state.folderId);
+  notify(`Renamed to “${renamed}”.`, "success");
+}
+
+async function remove(node) {
+  const what = node.type === "folder" ? "the folder and everything in it" : "the file and all its versions";
+  const sure = await confirmAction({ title: `Delete “${node.name}”?`, text: `This deletes ${what}.`, okLabel: "Delete" });
+  if (!sure) return;
+  try {
+    await api.remove(node.id);
+    await loadFolder(state.folderId);
+    notify(`“${node.name}” deleted.`, "success");
+  } catch (error) {
+    notify(error.message, "error");
+  }
+}
+
+// --- uploads ----------------------------------------------------------------------------
+
+function uploadFiles(files) {
+  if (!state.folder || !state.folder.permissions.write) {
+    notify("You cannot upload into this folder.", "error");
+    return;
+  }
+  const folderId = state.folderId;
+  const list = document.getElementById("uploads");
+  const jobs = [...files].map((file) => {
+    const progress = el("progress", { max: 100, value: 0, "aria-label": `Uploading ${file.name}` });
+    const status = el("span", { className: "status" }, "Waiting…");
+    const item = el("li", { className: "upload", dataset: { name: file.name } }, el("span", { className: "upload-name" }, file.name), progress, status);
+    list.append(item);
+    return { file, item, progress, status };
+  });
+  return Promise.all(
+    jobs.map(async ({ file, item, progress, status }) => {
+      status.textContent = "0 %";
+      try {
+        await api.upload(api.uploadUrl(folderId, file.name), file, (loaded, total) => {
+          const percent = total ? Math.round((loaded / total) * 100) : 100;
+          progress.value = percent;
+          status.textContent = `${percent} %`;
+        });
+        progress.value = 100;
+        status.textContent = "Done";
+        item.classList.add("done");
+        setTimeout(() => item.remove(), 10000);
+      } catch (error) {
+        status.textContent = error.message;
+        item.classList.add("failed");
+        item.append(el("button", { type: "button", className: "link-button", onclick: () => item.remove() }, "Dismiss"));
+      }
+    }),
+  ).then(() => {
+    if (state.folderId === folderId) return loadFolder(folderId, { keepNotice: true });
+    return null;
+  });
+}
+
+function wireUploads() {
+  const input = document.getElementById("upload-input");
+  input.addEventListener("change", () => {
+    const files = [...input.files];
+    input.value = "";
+    if (files.length) uploadFiles(files);
+  });
+  const zone = document.getElementById("browser");
+  let depth = 0;
+  const hasFiles = (event) => event.dataTransfer && [...event.dataTransfer.types].includes("Files");
+  zone.addEventListener("dragenter", (event) => {
+    if (!hasFiles(event)) return;
+    event.preventDefault();
+    depth += 1;
+    zone.classList.add("dragging");
+  });
+  zone.addEventListener("dragover", (event) => {
+    if (hasFiles(event)) event.preventDefault();
+  });
+  zone.addEventListener("dragleave", () => {
+    depth = Math.max(0, depth - 1);
+    if (!depth) zone.classList.remove("dragging");
+  });
+  zone.addEventListener("drop", (event) => {
+    if (!hasFiles(event)) return;
+    event.preventDefault();
+    depth = 0;
+    zone.classList.remove("dragging");
+    uploadFiles(event.dataTransfer.files);
+  });
+}
+
+// --- versions -------------------------------------------------------------------------------
+
+async function showVersions(node) {
+  const dialog = document.getElementById("versions-dialog");
+  const error = document.getElementById("versions-error");
+  document.getElementById("versions-title").textContent = `Versions of “${node.name}”`;
+  error.hidden = true;
+  const rows = document.getElementById("versions-rows");
+  const fill = async () => {
+    const answer = await api.versions(node.id);
+    const versions = [...answer.versions].sort((a, b) => b.version - a.version);
+    rows.replaceChildren(
+      ...versions.map((version) =>
+        el(
+          "tr",
+          { dataset: { version: version.version } },
+          el("td", {}, `${version.version}`, version.current ? el("span", { className: "badge" }, "current") : null, version.recovered ? el("span", { className: "badge warn" }, "recovered") : null),
+          el("td", {}, version.author || "—", version.comment ? el("span", { className: "muted small block" }, version.comment) : null),
+          el("td", {}, el("time", { datetime: version.created }, formatTime(version.created))),
+          el("td", {}, formatSize(version.size)),
+          el(
+            "td",
+            { className: "actions" },
+            el("a", { href: api.versionUrl(node.id, version.version), download: node.name, className: "button small" }, "Download"),
+            version.current
+              ? null
+              : el(
+                  "button",
+                  {
+                    type: "button",
+                    className: "small",
+                    onclick: async (event) => {
+                      event.currentTarget.disabled = true;
+                      try {
+                        const restored = await api.restore(node.id, version.version);
+                        notify(`Version ${version.version} restored as version ${restored.version}.`, "success");
+                        await fill();
+                        await loadFolder(state.folderId, { keepNotice: true });
+                      } catch (problem) {
+                        showError(error, problem);
+                      }
+                    },
+                  },
+                  "Restore",
+                ),
+          ),
+        ),
+      ),
+    );
+  };
+  try {
+    await fill();
+  } catch (problem) {
+    notify(problem.message, "error");
+    return;
+  }
+  if (!dialog.open) dialog.showModal();
+}
+
+// --- sharing --------------------------------------------------------------------------------
+
+let shareNode = null;
+
+async function fillLinks() {
+  const list = document.getElementById("share-links");
+  const answer = await api.links(shareNode.id);
+  document.getElementById("share-none").hidden = answer.links.length > 0;
+  list.replaceChildren(
+    ...answer.links.map((link) => {
+      const field = el("input", { type: "text", readonly: true, value: link.url, "aria-label": `${link.role} link address`, className: "link-url" });
+      const copy = el("button", {
+        type: "button",
+        className: "small",
+        onclick: async () => {
+          field.select();
+          try {
+            await navigator.clipboard.writeText(link.url);
+          } catch {
+            document.execCommand("copy");
+          }
+          copy.textContent = "Copied";
+          setTimeout(() => (copy.textContent = "Copy"), 2000);
+        },
+      }, "Copy");
+      const facts = [link.role === "editor" ? "Can edit" : "Can view"];
+      if (link.has_password) facts.push("password");
+      if (link.expires_at) facts.push(`expires ${formatTime(link.expires_at)}`);
+      return el(
+        "li",
+        { className: "link", dataset: { role: link.role } },
+        el("span", { className: "muted small" }, facts.join(" · ")),
+        el("div", { className: "link-row" }, field, copy, el("button", {
+          type: "button",
+          className: "small danger",
+          onclick: async () => {
+            try {
+              await api.revokeLink(link.id);
+              await fillLinks();
+            } catch (problem) {
+              showError(document.getElementById("share-error"), problem);
+            }
+          },
+        }, "Revoke")),
+      );
+    }),
+  );
+}
+
+async function showShare(node) {
+  shareNode = node;
+  const dialog = document.getElementById("share-dialog");
+  document.getElementById("share-title").textContent = `Share “${node.name}”`;
+  document.getElementById("share-error").hidden = true;
+  document.getElementById("share-form").reset();
+  try {
+    await fillLinks();
+  } catch (problem) {
+    notify(problem.message, "error");
+    return;
+  }
+  dialog.showModal();
+}
+
+function wireShare() {
+  const form = document.getElementById("share-form");
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const error = document.getElementById("share-error");
+    error.hidden = true;
+    const body = { role: form.elements.role.value };
+    const password = document.getElementById("share-password").value;
+    if (password) body.password = password;
+    const expiry = document.getElementById("share-expiry").value;
+    if (expiry) body.expires_at = new Date(`${expiry}T23:59:59`).toISOString();
+    try {
+      await api.createLink(shareNode.id, body);
+      form.reset();
+      await fillLinks();
+    } catch (problem) {
+      showError(error, problem);
+    }
+  });
+}
+
+// --- start ----------------------------------------------------------------------------------
+
+function wireToolbar() {
+  const newButton = document.getElementById("new-button");
+  const newMenu = document.getElementById("new-menu");
+  newButton.addEventListener("click", (event) => {
+    event.stopPropagation();
+    const wasOpen = openMenu && openMenu.menu === newMenu;
+    closeMenus();
+    if (wasOpen) return;
+    newMenu.hidden = false;
+    newButton.setAttribute("aria-expanded", "true");
+    openMenu = { menu: newMenu, button: newButton };
+    newMenu.querySelector("button").focus();
+  });
+  document.addEventListener("click", (event) => {
+    if (openMenu && !openMenu.menu.contains(event.target)) closeMenus();
+  });
+  document.addEventListener("keydown", (event) => {
+    if (event.key === "Escape" && openMenu) {
+      const button = openMenu.button;
+      closeMenus();
+      button.focus();
+    }
+  });
+  document.getElementById("sort-select").addEventListener("change", (event) => {
+    state.sort = event.target.value;
+    render();
+  });
+  document.getElementById("sort-direction").addEventListener("click", () => {
+    state.ascending = !state.ascending;
+    render();
+  });
+  for (const button of document.querySelectorAll("#files .sort-head")) {
+    button.addEventListener("click", () => {
+      if (state.sort === button.dataset.sort) state.ascending = !state.ascending;
+      else {
+        state.sort = button.dataset.sort;
+        state.ascending = true;
+      }
+      render();
+    });
+  }
+  window.addEventListener("popstate", () => {
+    if (editor.isOpen) editor.close();
+    loadFolder(new URLSearchParams(location.search).get("folder") || data.home_id);
+  });
+}
+
+async function start() {
+  wireDialogs();
+  wireToolbar();
+  wireUploads();
+  wireShare();
+  await Promise.all([loadApps(), loadFolder(state.folderId)]);
+  if (data.open) {
+    // The open-with-web landing (/external): open the named file in the named app.
+    try {
+      const node = await api.file(data.open.file_id);
+      await openFile(node, data.open.app);
+      history.replaceState({}, "", node.parent_id ? `/?folder=${encodeURIComponent(node.parent_id)}` : "/");
+    } catch (error) {
+      notify(error.message, "error");
+    }
+  }
+  document.body.dataset.ready = "true";
+}
+
+start();

@@ -1,0 +1,103 @@
+// The public-link page: the visitor holds a link token (and maybe its password) and
+// views or edits the shared file as the link's role allows. No session is involved:
+// every call carries the token in `Public-Token`.
+
+import { Api } from "./api.js";
+import { Editor, el, formatSize, formatTime, notify, pageData, saveBlob, showError } from "./ui.js";
+
+const data = pageData();
+const api = new Api({ publicToken: data.token });
+const editor = new Editor({ onClose: () => show() });
+
+const ROLE_TEXT = {
+  viewer: "You can view and download this file.",
+  editor: "You can view, edit and download this file.",
+  uploader: "You can add files here.",
+};
+
+async function download(node) {
+  try {
+    saveBlob(await api.blob(api.contentUrl(node.id)), node.name);
+  } catch (error) {
+    notify(error.message, "error");
+  }
+}
+
+async function open(node) {
+  try {
+    const launch = await api.appOpen(node.id, "", data.role === "editor" ? "write" : "read");
+    await editor.show(launch, node.name);
+  } catch (error) {
+    notify(error.message, "error");
+  }
+}
+
+function fileRow(node) {
+  const isFile = node.type === "file";
+  return el(
+    "tr",
+    { dataset: { name: node.name } },
+    el("td", {}, isFile ? el("button", { type: "button", className: "link-button name", onclick: () => open(node) }, node.name) : `📁 ${node.name}`),
+    el("td", { className: "col-modified" }, formatTime(node.modified)),
+    el("td", { className: "col-size" }, isFile ? formatSize(node.size) : "—"),
+    el("td", { className: "actions" }, isFile ? el("button", { type: "button", className: "small", onclick: () => download(node) }, "Download") : null),
+  );
+}
+
+async function show() {
+  const node = await api.file(data.node_id);
+  document.title = `${node.name} · Docbridge`;
+  document.getElementById("shared-name").textContent = node.name;
+  document.getElementById("shared-role").textContent = ROLE_TEXT[data.role] || "";
+  const openButton = document.getElementById("shared-open");
+  const downloadButton = document.getElementById("shared-download");
+  if (node.type === "folder") {
+    openButton.hidden = true;
+    downloadButton.hidden = true;
+    const folder = await api.container(node.id);
+    document.getElementById("shared-meta").textContent = `Folder · ${folder.children.length} items`;
+    document.getElementById("shared-rows").replaceChildren(...folder.children.map(fileRow));
+    document.getElementById("shared-files").hidden = false;
+  } else {
+    document.getElementById("shared-meta").textContent = `${formatSize(node.size)} · changed ${formatTime(node.modified)}`;
+    openButton.textContent = data.role === "editor" ? "Open to edit" : "Open to view";
+    openButton.onclick = () => open(node);
+    downloadButton.onclick = () => download(node);
+  }
+  document.getElementById("shared").hidden = false;
+  document.body.dataset.ready = "true";
+}
+
+function askPassword() {
+  const form = document.getElementById("password-form");
+  const input = document.getElementById("link-password");
+  const error = document.getElementById("password-error");
+  form.hidden = false;
+  input.focus();
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    api.password = input.value;
+    error.hidden = true;
+    try {
+      await show();
+      form.hidden = true;
+    } catch (problem) {
+      showError(error, problem);
+    }
+  });
+  document.body.dataset.ready = "true";
+}
+
+async function start() {
+  if (data.has_password) {
+    askPassword();
+    return;
+  }
+  try {
+    await show();
+  } catch (error) {
+    notify(error.message, "error");
+  }
+}
+
+start();

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs the programs the test suite starts for real: PostgreSQL, Chromium, nginx
-# (WebDAV), wrk (benchmarks). Idempotent: only what is missing is installed.
+# (WebDAV, with the dav-ext module), wrk (benchmarks). Idempotent: only what is missing is installed.
 set -euo pipefail
 
 missing=()
@@ -8,6 +8,8 @@ have_postgres() { command -v initdb >/dev/null 2>&1 || compgen -G "/usr/lib/post
 have_postgres || missing+=(postgresql)
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || missing+=(nginx-light)
+# nginx's dav-ext module answers PROPFIND (the WebDAV contract runs with and without it).
+compgen -G "/usr/lib/nginx/modules/ngx_http_dav_ext_module.so" >/dev/null || missing+=(libnginx-mod-http-dav-ext)
 command -v wrk >/dev/null 2>&1 || missing+=(wrk)
 command -v runuser >/dev/null 2>&1 || missing+=(util-linux)
 

@@ -8,6 +8,7 @@ asking the code under test.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import io
 import threading
@@ -20,24 +21,51 @@ from typing import Any
 
 import pytest
 from flask import Flask
-from sqlalchemy import select
+from sqlalchemy import insert, select
 
-from core.errors import AlreadyExists, InvalidName, LockConflict, NotFound, PayloadTooLarge, VersionConflict
+from core.errors import (
+    AlreadyExists,
+    InvalidName,
+    LockConflict,
+    NotFound,
+    PayloadTooLarge,
+    StorageUnavailable,
+    VersionConflict,
+)
 from core.ids import ResourceId
 from core.services import Services, services_of
 from storage.metadata.database import now_utc
 from storage.metadata.schema import pending_blobs, versions
 from storage.service import StorageService
 from storage.types import Lock, SaveOrigin
+from storage.webdav.blobs import WebDavBlobStore
 from tests.support.webdav import WebDavServer, nginx_webdav
 
 ORIGIN = SaveOrigin(author_id=None, author_name="Contract", source="test")
 
 
+DAV_CREDENTIALS = ("docbridge", "dav-secret")
+
+
 @pytest.fixture(scope="module")
 def webdav_server() -> Iterator[WebDavServer]:
+    """Plain nginx: no PROPFIND, listing through its JSON index."""
     with nginx_webdav() as server:
         yield server
+
+
+@pytest.fixture(scope="module")
+def propfind_server() -> Iterator[WebDavServer]:
+    """nginx with the dav-ext module (PROPFIND, as most WebDAV servers) behind Basic auth."""
+    with nginx_webdav(propfind=True, credentials=DAV_CREDENTIALS) as server:
+        yield server
+
+
+def webdav_settings(server: WebDavServer, prefix: str, credentials: tuple[str, str] | None = None) -> dict[str, Any]:
+    settings = {"backend": "webdav", "webdav_url": f"{server.url}{prefix}/"}
+    if credentials:
+        settings.update(webdav_username=credentials[0], webdav_password=credentials[1])
+    return settings
 
 
 @dataclass
@@ -78,7 +106,7 @@ class Composition:
         assert self.temporary_files() == []
 
 
-@pytest.fixture(params=["local", "webdav"])
+@pytest.fixture(params=["local", "webdav", "webdav-propfind"])
 def composition(
     request: pytest.FixtureRequest, make_app: Callable[..., Flask], database_url: str, tmp_path: Path
 ) -> Composition:
@@ -86,7 +114,12 @@ def composition(
     if request.param == "webdav":
         server: WebDavServer = request.getfixturevalue("webdav_server")
         prefix = uuid.uuid4().hex
-        overrides["storage"] = {"backend": "webdav", "webdav_url": f"{server.url}{prefix}/"}
+        overrides["storage"] = webdav_settings(server, prefix)
+        blob_root = server.root / prefix
+    elif request.param == "webdav-propfind":
+        server = request.getfixturevalue("propfind_server")
+        prefix = uuid.uuid4().hex
+        overrides["storage"] = webdav_settings(server, prefix, DAV_CREDENTIALS)
         blob_root = server.root / prefix
     else:
         blob_root = tmp_path / "data" / "blobs"
@@ -450,3 +483,72 @@ def test_lock_compare_and_set_grants_one_lock_under_concurrency(
         found.locks.update(file.id, unlock("lock-intruder"))
     assert found.locks.update(file.id, unlock(granted[0])) is None
     assert found.locks.get(file.id) is None
+
+
+def test_the_sweep_removes_what_a_crash_left_and_nothing_else(composition: Composition) -> None:
+    storage = composition.storage
+    file = storage.create_file(composition.home, "kept.txt", content("kept"), ORIGIN)
+    # A crash during a write leaves a temporary file ...
+    temporary = composition.blob_root / "tmp"
+    temporary.mkdir(parents=True, exist_ok=True)
+    (temporary / f"{uuid.uuid4().hex}.part").write_bytes(b"half a file")
+    # ... and a crash between the blob and the commit, a pending mark and a whole blob.
+    orphan = uuid.uuid4().hex
+    with composition.services.engine.begin() as connection:
+        connection.execute(insert(pending_blobs).values(blob_key=orphan, created_at=now_utc()))
+    composition.services.blobs.put(orphan, content("never committed"))
+    assert orphan in composition.stored_blobs()
+
+    assert storage.sweep_orphans(3600) == 0  # young leftovers may belong to a save still running
+    assert len(composition.temporary_files()) == 1 and composition.pending() == [orphan]
+    assert storage.sweep_orphans(0) == 2
+    composition.assert_clean()
+    assert read_version(storage, file.id) == b"kept"
+
+
+def test_the_http_api_streams_through_the_backend(composition: Composition) -> None:
+    client = composition.app.test_client()
+    auth = {"Authorization": "Basic " + base64.b64encode(b"carol:secret").decode()}
+    payload = bytes(range(256)) * (3 * 4096 + 1)
+    response = client.put(f"/api/v1/containers/{composition.home}/files/data.bin", data=payload, headers=auth)
+    assert response.status_code == 201, response.get_data(as_text=True)
+    file_id = response.get_json()["file_id"]
+
+    response = client.get(f"/api/v1/files/{file_id}/content", headers=auth)
+    assert response.status_code == 200
+    assert response.headers["Content-Length"] == str(len(payload))
+    assert response.get_data() == payload
+    response.close()
+    response = client.get(f"/api/v1/files/{file_id}/content", headers={**auth, "Range": "bytes=1000-1009"})
+    assert response.status_code == 206 and response.get_data() == payload[1000:1010]
+    response.close()
+
+
+def test_webdav_credentials_are_sent_and_refusals_reported(propfind_server: WebDavServer) -> None:
+    url = f"{propfind_server.url}{uuid.uuid4().hex}/"
+    key = uuid.uuid4().hex
+    refused = WebDavBlobStore(url, username=DAV_CREDENTIALS[0], password="wrong")
+    with pytest.raises(StorageUnavailable, match="HTTP 401"):
+        refused.put(key, content("secret plans"))
+    accepted = WebDavBlobStore(url, username=DAV_CREDENTIALS[0], password=DAV_CREDENTIALS[1])
+    stored = accepted.put(key, content("secret plans"))
+    assert (stored.size, list(accepted.keys())) == (len("secret plans"), [key])
+    with pytest.raises(StorageUnavailable, match="HTTP 401"):
+        refused.open(key)
+
+
+def test_an_unreachable_webdav_server_fails_saves_cleanly(make_app: Callable[..., Flask]) -> None:
+    with nginx_webdav() as server:
+        found = services_of(make_app(storage=webdav_settings(server, "gone")))
+        home = found.users.create("erin", "secret").home_id
+        file = found.storage.create_file(home, "a.txt", content("v1"), ORIGIN)
+    with pytest.raises(StorageUnavailable):
+        found.storage.write_version(file.id, content("v2"), ORIGIN)
+    with pytest.raises(StorageUnavailable):
+        found.storage.create_file(home, "b.txt", content("b"), ORIGIN)
+    with pytest.raises(StorageUnavailable):
+        found.storage.open_version(file.id)
+    assert [item.number for item in found.storage.list_versions(file.id)] == [1]
+    assert [node.name for node in found.storage.list_folder(home)] == ["a.txt"]
+    with found.engine.connect() as connection:
+        assert list(connection.execute(select(pending_blobs.c.blob_key))) == []

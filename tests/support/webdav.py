@@ -1,8 +1,10 @@
 """A throw-away nginx WebDAV server in a temporary directory on a free loopback port.
 
-It serves the configuration docs/storage.md recommends for the WebDAV backend: the dav
-module for PUT/DELETE/MKCOL/COPY/MOVE and a JSON autoindex for listing (nginx has no
-PROPFIND). Debian's ``nginx-light`` provides the binary; ``make test`` installs it.
+By default it serves the configuration docs/storage.md recommends for plain nginx: the dav
+module for PUT/DELETE/MKCOL/COPY/MOVE and a JSON autoindex for listing (nginx itself has no
+PROPFIND). With ``propfind=True`` it loads Debian's dav-ext module instead, which answers
+PROPFIND like other WebDAV servers, and no autoindex; with ``credentials`` it requires Basic
+authentication. ``make test`` installs ``nginx-light`` and ``libnginx-mod-http-dav-ext``.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from pathlib import Path
 from tests.support.net import free_port
 
 NGINX_CONFIG = """\
+{modules}
 worker_processes 1;
 pid {root}/nginx.pid;
 error_log {root}/error.log;
@@ -43,8 +46,8 @@ http {{
             dav_methods PUT DELETE MKCOL COPY MOVE;
             create_full_put_path on;
             dav_access user:rw;
-            autoindex on;
-            autoindex_format json;
+            {listing}
+            {authentication}
         }}
     }}
 }}
@@ -69,17 +72,41 @@ def _binary() -> str:
     return found
 
 
+JSON_INDEX = "autoindex on; autoindex_format json;"
+DAV_EXT_MODULE = "ngx_http_dav_ext_module.so"
+
+
+def _dav_ext_module() -> Path:
+    for folder in ("/usr/lib/nginx/modules", "/usr/share/nginx/modules"):
+        candidate = Path(folder) / DAV_EXT_MODULE
+        if candidate.exists():
+            return candidate
+    raise RuntimeError("nginx's dav-ext module is missing: run `make test`, which installs libnginx-mod-http-dav-ext")
+
+
 @contextmanager
-def nginx_webdav() -> Iterator[WebDavServer]:
+def nginx_webdav(*, propfind: bool = False, credentials: tuple[str, str] | None = None) -> Iterator[WebDavServer]:
     """Yield the server; its WebDAV tree is ``url`` (ending in /dav/)."""
     root = Path(tempfile.mkdtemp(prefix="docbridge-dav-"))
     (root / "www" / "dav").mkdir(parents=True)
     (root / "body").mkdir()
     port = free_port()
-    # As root, nginx would hand the workers to `nobody`, who cannot write the temp tree.
-    user = "user root root;" if os.geteuid() == 0 else ""
+    authentication = ""
+    if credentials is not None:
+        (root / "htpasswd").write_text(f"{credentials[0]}:{{PLAIN}}{credentials[1]}\n")
+        authentication = f'auth_basic "docbridge"; auth_basic_user_file {root}/htpasswd;'
     config = root / "nginx.conf"
-    config.write_text(NGINX_CONFIG.format(root=root, port=port, user=user))
+    config.write_text(
+        NGINX_CONFIG.format(
+            root=root,
+            port=port,
+            # As root, nginx would hand the workers to `nobody`, who cannot write the temp tree.
+            user="user root root;" if os.geteuid() == 0 else "",
+            modules=f"load_module {_dav_ext_module()};" if propfind else "",
+            listing="dav_ext_methods PROPFIND OPTIONS;" if propfind else JSON_INDEX,
+            authentication=authentication,
+        )
+    )
     process = subprocess.Popen(
         [_binary(), "-e", str(root / "error.log"), "-p", str(root), "-c", str(config)],
         stdout=subprocess.DEVNULL,

@@ -23,7 +23,7 @@ from wopi import views
 from wopi.client import DiscoveryClient, WopiClients
 from wopi.driver import WopiDriver, provider_for
 from wopi.host import VALIDATOR_AUDIENCE, WopiHost
-from wopi.store import UserInfoStore
+from wopi.store import ReleasedLockStore, UserInfoStore
 
 MANIFEST = Manifest(
     id="wopi",
@@ -78,7 +78,7 @@ def build_runtime(services: Services) -> views.WopiRuntime:
         for app_settings in settings.wopi.apps
     ]
     wopi_clients = WopiClients(clients)
-    runtime = views.WopiRuntime(WopiHost(services, wopi_clients, UserInfoStore(services.engine)), wopi_clients)
+    runtime = views.WopiRuntime(WopiHost(services, wopi_clients, UserInfoStore(services.engine), ReleasedLockStore(services.engine)), wopi_clients)
     holder["runtime"] = runtime
     for client in clients:
         if not client.refresh():

@@ -1,5 +1,6 @@
 """What the WOPI host keeps besides files and locks: the per-user ``UserInfo`` a WOPI client
-stores with PutUserInfo and reads back in CheckFileInfo.
+stores with PutUserInfo and reads back in CheckFileInfo, and the lock each file's last WOPI
+Unlock released (so a save that arrives just after its session unlocked is not refused).
 
 The table lives on the metadata store's `metadata` and is created by the migration on the
 ``wopi`` Alembic branch.
@@ -7,11 +8,13 @@ The table lives on the metadata store's `metadata` and is created by the migrati
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlalchemy import Column, DateTime, String, Table, Text, insert, select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
-from storage.metadata.database import now_utc, write_transaction
+from storage.metadata.database import now_utc, utc, write_transaction
 from storage.metadata.schema import metadata
 
 MAX_USER_INFO_CHARS = 1024
@@ -24,6 +27,41 @@ user_info = Table(
     Column("updated_at", DateTime(timezone=True), nullable=False),
 )
 
+released_locks = Table(
+    "wopi_released_locks",
+    metadata,
+    Column("file_id", String(400), primary_key=True),
+    Column("lock_id", String(1024), nullable=False),
+    Column("released_at", DateTime(timezone=True), nullable=False),
+)
+
+
+def _upsert(engine: Engine, table: Table, key: str, key_value: str, values: dict[str, object]) -> None:
+    """Update the row, or insert it; a concurrent first insert loses and updates instead."""
+    for attempt in range(2):
+        try:
+            with write_transaction(engine) as connection:
+                changed = connection.execute(update(table).where(table.c[key] == key_value).values(**values)).rowcount
+                if not changed:
+                    connection.execute(insert(table).values(**{key: key_value}, **values))
+            return
+        except IntegrityError:
+            if attempt:
+                raise
+
+
+class ReleasedLockStore:
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def get(self, file_id: str) -> tuple[str, datetime] | None:
+        with self.engine.connect() as connection:
+            row = connection.execute(select(released_locks).where(released_locks.c.file_id == file_id)).first()
+        return None if row is None else (str(row.lock_id), utc(row.released_at))
+
+    def put(self, file_id: str, lock_id: str, released_at: datetime) -> None:
+        _upsert(self.engine, released_locks, "file_id", file_id, {"lock_id": lock_id, "released_at": released_at})
+
 
 class UserInfoStore:
     def __init__(self, engine: Engine) -> None:
@@ -35,16 +73,4 @@ class UserInfoStore:
         return None if row is None else str(row.info)
 
     def put(self, user_id: str, info: str) -> None:
-        values = {"info": info, "updated_at": now_utc()}
-        for attempt in range(2):
-            try:
-                with write_transaction(self.engine) as connection:
-                    changed = connection.execute(
-                        update(user_info).where(user_info.c.user_id == user_id).values(**values)
-                    ).rowcount
-                    if not changed:
-                        connection.execute(insert(user_info).values(user_id=user_id, **values))
-                return
-            except IntegrityError:  # a concurrent first PutUserInfo won; update it instead
-                if attempt:
-                    raise
+        _upsert(self.engine, user_info, "user_id", user_id, {"info": info, "updated_at": now_utc()})

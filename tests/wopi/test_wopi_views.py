@@ -399,3 +399,15 @@ def test_put_user_info(make_caller: Maker, alice: TestUser) -> None:
     assert caller.post("PUT_USER_INFO", data=b"y" * 1025).status_code == 400
     reader = make_caller(alice, "u3.docx", b"x", mode=ViewMode.VIEW)
     assert reader.post("PUT_USER_INFO", data=b"viewer").status_code == 200
+
+
+def test_save_right_after_unlock_is_kept(make_caller: Maker, alice: TestUser) -> None:
+    caller = make_caller(alice, "close.docx", b"before")
+    caller.lock("session")
+    caller.unlock("session")
+    assert caller.put_file(b"last save", lock="session").status_code == 200
+    assert caller.get_file().data == b"last save"
+    stranger = caller.put_file(b"other", lock="another")
+    assert stranger.status_code == 409 and stranger.headers["X-WOPI-Lock"] == ""
+    caller.lock("next")
+    assert caller.put_file(b"late", lock="session").status_code == 409

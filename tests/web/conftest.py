@@ -15,6 +15,8 @@ from flask import Flask
 from playwright.sync_api import Browser, Page, sync_playwright
 
 from core.services import services_of
+from tests.onlyoffice.conftest import DS_SECRET
+from tests.onlyoffice.ds_standin import DocumentServerStandIn
 from tests.support.net import free_port, serve_wsgi
 from tests.web.editor_standin import EditorStandIn, editor_standin
 
@@ -38,7 +40,9 @@ class Site:
     url: str
     app: Flask
     editor: EditorStandIn | None
+    document_server: DocumentServerStandIn | None
     home_id: str
+    user_id: str
 
 
 @pytest.fixture(scope="session")
@@ -62,20 +66,30 @@ def page(browser: Browser) -> Iterator[Page]:
 
 @pytest.fixture
 def make_site(make_app: Callable[..., Flask]) -> Iterator[Callable[..., Site]]:
-    """Serve Docbridge on 127.0.0.1; `with_editor=True` configures the WOPI editor stand-in."""
+    """Serve Docbridge on 127.0.0.1. `with_editor` configures the WOPI editor stand-in (app
+    "Office"), `with_onlyoffice` the Document Server stand-in (app "OnlyOffice", preferred)."""
     with ExitStack() as stack:
 
-        def build(with_editor: bool = True, **overrides: Any) -> Site:
+        def build(with_editor: bool = True, with_onlyoffice: bool = False, **overrides: Any) -> Site:
             editor = stack.enter_context(editor_standin()) if with_editor else None
+            ds = stack.enter_context(DocumentServerStandIn(DS_SECRET)) if with_onlyoffice else None
             port = free_port()
             url = f"http://127.0.0.1:{port}"
             settings: dict[str, Any] = {"public_url": url, **overrides}
             if editor is not None:
                 settings["wopi"] = {"apps": [{"name": "Office", "discovery_url": editor.discovery_url}]}
+            if ds is not None:
+                settings["onlyoffice"] = {
+                    "document_server_url": ds.base,
+                    "jwt_secret": DS_SECRET,
+                    "docbridge_url_for_document_server": url,
+                    "timeout_seconds": 10,
+                    "priority": 10,
+                }
             app = make_app(**settings)
             user = services_of(app).users.create("alice", PASSWORD, display_name="Alice Archer")
             stack.enter_context(serve_wsgi(app, port))
-            return Site(url, app, editor, str(user.home_id))
+            return Site(url, app, editor, ds, str(user.home_id), user.id)
 
         yield build
 

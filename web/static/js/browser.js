@@ -116,11 +116,17 @@ function navigate(event, folderId) {
 }
 
 function fileIcon(node) {
-  if (node.type === "folder") return "📁";
-  if (/wordprocessing|opendocument\.text|msword/.test(node.mimetype)) return "📄";
-  if (/spreadsheet|ms-excel|csv/.test(node.mimetype)) return "📊";
-  if (/presentation|powerpoint/.test(node.mimetype)) return "📽";
-  return "🗎";
+  const kinds = [
+    [/wordprocessing|opendocument\.text|msword|rtf/, "doc", "W"],
+    [/spreadsheet|ms-excel|csv/, "sheet", "X"],
+    [/presentation|powerpoint/, "slides", "P"],
+    [/pdf/, "pdf", "PDF"],
+    [/^image\//, "image", "IMG"],
+    [/^text\//, "text", "TXT"],
+  ];
+  if (node.type === "folder") return el("span", { className: "icon icon-folder", "aria-hidden": "true" });
+  const [, kind, letter] = kinds.find(([pattern]) => pattern.test(node.mimetype)) || [null, "file", ""];
+  return el("span", { className: `icon icon-${kind}`, "aria-hidden": "true" }, letter);
 }
 
 function renderRow(node) {
@@ -137,7 +143,7 @@ function renderRow(node) {
         openFile(node);
       },
     },
-    el("span", { className: "icon", "aria-hidden": "true" }, fileIcon(node)),
+    fileIcon(node),
     el("span", { className: "label" }, node.name),
   );
   const details = isFolder ? "Folder" : `${formatSize(node.size)} · ${formatTime(node.modified)}`;
@@ -439,7 +445,7 @@ async function showVersions(node) {
           el(
             "td",
             { className: "actions" },
-            el("a", { href: api.versionUrl(node.id, version.version), download: node.name, className: "button small" }, "Download"),
+            el("div", { className: "action-row" }, el("a", { href: api.versionUrl(node.id, version.version), download: node.name, className: "button small" }, "Download"),
             version.current
               ? null
               : el(
@@ -461,7 +467,7 @@ async function showVersions(node) {
                   },
                   "Restore",
                 ),
-          ),
+          )),
         ),
       ),
     );

@@ -37,7 +37,7 @@ function fileRow(node) {
   return el(
     "tr",
     { dataset: { name: node.name } },
-    el("td", {}, isFile ? el("button", { type: "button", className: "link-button name", onclick: () => open(node) }, node.name) : `📁 ${node.name}`),
+    el("td", {}, isFile ? el("button", { type: "button", className: "link-button name", onclick: () => open(node) }, node.name) : node.name),
     el("td", { className: "col-modified" }, formatTime(node.modified)),
     el("td", { className: "col-size" }, isFile ? formatSize(node.size) : "—"),
     el("td", { className: "actions" }, isFile ? el("button", { type: "button", className: "small", onclick: () => download(node) }, "Download") : null),

@@ -20,6 +20,8 @@ from pathlib import Path
 import requests
 
 from core.config import WopiAppSettings
+from core.errors import DocbridgeError
+from core.fetch import Fetcher, FetchPolicy, origins_of
 from registry.providers import audience_for
 from wopi.discovery import Discovery, DiscoveryError, parse_discovery
 
@@ -56,9 +58,11 @@ class DiscoveryClient:
         cache_path: Path | None = None,
     ) -> None:
         self.app = app
-        self._session = session
-        self._timeout = timeout_seconds
-        self._verify = verify_tls
+        # Only the configured discovery URL's origin may be fetched: no redirects, a size cap.
+        self._fetcher = Fetcher(
+            session,
+            FetchPolicy(origins_of([app.discovery_url]), MAX_DISCOVERY_BYTES, timeout_seconds, verify_tls),
+        )
         self._on_change = on_change
         self._clock = clock
         self._lock = threading.Lock()
@@ -113,28 +117,13 @@ class DiscoveryClient:
 
     def _fetch(self) -> Discovery:
         try:
-            response = self._session.get(
-                self.app.discovery_url,
-                timeout=self._timeout,
-                verify=self._verify,
-                allow_redirects=False,
-                stream=True,
-            )
-        except requests.RequestException as error:
-            raise DiscoveryError(f"cannot reach {self.app.discovery_url}: {type(error).__name__}") from error
-        with response:
-            if response.status_code != 200:
-                raise DiscoveryError(f"{self.app.discovery_url} answered HTTP {response.status_code}")
-            chunks: list[bytes] = []
-            size = 0
-            for chunk in response.iter_content(64 * 1024):
-                size += len(chunk)
-                if size > MAX_DISCOVERY_BYTES:
-                    raise DiscoveryError(f"discovery is larger than {MAX_DISCOVERY_BYTES} bytes")
-                chunks.append(chunk)
-        document = b"".join(chunks)
-        discovery = parse_discovery(document)
-        self._save_cache(document)
+            response = self._fetcher.request("GET", self.app.discovery_url)
+        except DocbridgeError as error:
+            raise DiscoveryError(error.message) from error
+        if response.status_code != 200:
+            raise DiscoveryError(f"{self.app.discovery_url} answered HTTP {response.status_code}")
+        discovery = parse_discovery(response.content)
+        self._save_cache(response.content)
         return discovery
 
     def refresh(self) -> bool:

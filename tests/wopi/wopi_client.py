@@ -71,6 +71,8 @@ class WopiClientStandIn:
     old_key: rsa.RSAPrivateKey = field(default_factory=new_key)
     base_url: str = ""
     fail: bool = False  # answer 503 to discovery requests
+    body_override: bytes | None = None  # serve this instead of discovery XML
+    redirect_to: str = ""  # answer 302 to this location
     discovery_requests: int = 0
 
     @property
@@ -164,7 +166,13 @@ def serve(stand_in: WopiClientStandIn) -> Iterator[WopiClientStandIn]:
             if stand_in.fail:
                 self.send_error(503)
                 return
-            body = stand_in.discovery_xml().encode()
+            if stand_in.redirect_to:
+                self.send_response(302)
+                self.send_header("Location", stand_in.redirect_to)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+                return
+            body = stand_in.body_override if stand_in.body_override is not None else stand_in.discovery_xml().encode()
             self.send_response(200)
             self.send_header("Content-Type", "text/xml")
             self.send_header("Content-Length", str(len(body)))

@@ -15,8 +15,10 @@ from __future__ import annotations
 
 import hashlib
 import io
+import os
 import re
 import uuid
+import weakref
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -68,6 +70,12 @@ class WebDavBlobStore:
         self.timeout = timeout_seconds
         self._propfind: bool | None = None
         self._temporary_ready = False
+        _close_connections_after_fork(self)
+
+    def _after_fork(self) -> None:
+        # A gunicorn worker is forked from a master that already talked to the server (the
+        # orphan sweep at start): its pooled keep-alive sockets must not be shared.
+        self.session.close()
 
     # --- helpers ------------------------------------------------------------------------
 
@@ -231,6 +239,17 @@ class WebDavBlobStore:
             for item in index
             if isinstance(item, dict) and isinstance(item.get("name"), str)
         ]
+
+
+def _close_connections_after_fork(store: WebDavBlobStore) -> None:
+    reference = weakref.ref(store)
+
+    def after_fork() -> None:
+        alive = reference()
+        if alive is not None:
+            alive._after_fork()
+
+    os.register_at_fork(after_in_child=after_fork)
 
 
 def _parse_multistatus(body: bytes, folder_path: str) -> list[_Entry]:

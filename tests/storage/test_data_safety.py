@@ -11,15 +11,21 @@ import base64
 import hashlib
 import http.client
 import os
+import re
 import signal
 import sqlite3
 import time
+import uuid
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 import requests
 
 from tests.support.gunicorn import ADMIN_PASSWORD, GunicornServer, run_cli, run_gunicorn
+from tests.support.webdav import WebDavServer, nginx_webdav
 
 pytestmark = pytest.mark.slow
 
@@ -42,8 +48,8 @@ def home_of_admin(server: GunicornServer) -> str:
     return str(api(server, "/me").json()["home_id"])
 
 
-def upload(server: GunicornServer, home: str, content: bytes) -> str:
-    response = requests.put(f"{server.url}/api/v1/containers/{home}/files/{NAME}", data=content, auth=ADMIN, timeout=60)
+def upload(server: GunicornServer, home: str, content: bytes, name: str = NAME) -> str:
+    response = requests.put(f"{server.url}/api/v1/containers/{home}/files/{name}", data=content, auth=ADMIN, timeout=60)
     assert response.status_code in (200, 201), response.text
     return str(response.json()["file_id"])
 
@@ -59,12 +65,39 @@ def assert_only_version_one(server: GunicornServer, home: str, file_id: str, con
     assert downloaded == content
 
 
-def blob_files(data_dir: Path) -> set[str]:
-    return {path.name for path in (data_dir / "blobs").glob("[0-9a-f][0-9a-f]/[0-9a-f][0-9a-f]/*")}
+def blob_files(blob_root: Path) -> set[str]:
+    """Finished blobs on disk (local: <k0k1>/<k2k3>/<key>, WebDAV: <k0k1>/<key>)."""
+    return {
+        path.name
+        for path in blob_root.glob("[0-9a-f][0-9a-f]/**/*")
+        if path.is_file() and re.fullmatch("[0-9a-f]{32}", path.name)
+    }
 
 
-def temporary_files(data_dir: Path) -> list[str]:
-    return sorted(path.name for path in (data_dir / "blobs" / "tmp").glob("*.part"))
+def temporary_files(blob_root: Path) -> list[str]:
+    return sorted(path.name for path in (blob_root / "tmp").glob("*.part"))
+
+
+@dataclass(frozen=True)
+class ByteBackend:
+    environment: dict[str, str]
+    blob_root: Path
+
+
+@pytest.fixture(scope="module")
+def webdav_server() -> Iterator[WebDavServer]:
+    with nginx_webdav() as server:
+        yield server
+
+
+@pytest.fixture(params=["local", "webdav"])
+def byte_backend(request: pytest.FixtureRequest, tmp_path: Path) -> ByteBackend:
+    if request.param == "local":
+        return ByteBackend({}, tmp_path / "data" / "blobs")
+    server: WebDavServer = request.getfixturevalue("webdav_server")
+    prefix = uuid.uuid4().hex
+    environment = {"DOCBRIDGE_STORAGE__BACKEND": "webdav", "DOCBRIDGE_STORAGE__WEBDAV_URL": f"{server.url}{prefix}/"}
+    return ByteBackend(environment, server.root / prefix)
 
 
 def referenced_blobs(data_dir: Path) -> set[str]:
@@ -118,24 +151,26 @@ def test_a_worker_killed_mid_upload_leaves_version_one_current(tmp_path: Path) -
         server.wait_for_workers(1, not_in={worker})
         assert_only_version_one(server, home, file_id, content)
         # The cut-off write is still on disk, but nobody can see it.
-        assert len(temporary_files(data_dir)) == 1
-        assert blob_files(data_dir) == referenced_blobs(data_dir)
+        assert len(temporary_files(data_dir / "blobs")) == 1
+        assert blob_files(data_dir / "blobs") == referenced_blobs(data_dir)
 
     # The next start with no grace period clears what the crash left.
     with run_gunicorn(data_dir, workers=1, extra_env={"DOCBRIDGE_STORAGE__ORPHAN_GRACE_SECONDS": "0"}) as server:
-        assert temporary_files(data_dir) == []
-        assert blob_files(data_dir) == referenced_blobs(data_dir)
+        assert temporary_files(data_dir / "blobs") == []
+        assert blob_files(data_dir / "blobs") == referenced_blobs(data_dir)
         assert_only_version_one(server, home, file_id, content)
 
 
-def test_a_crash_between_blob_and_commit_leaves_version_one_and_an_orphan_gc_removes(tmp_path: Path) -> None:
-    data_dir = tmp_path / "data"
+def test_a_crash_between_blob_and_commit_leaves_version_one_and_an_orphan_gc_removes(
+    tmp_path: Path, byte_backend: ByteBackend
+) -> None:
+    data_dir, blobs, backend = tmp_path / "data", byte_backend.blob_root, byte_backend.environment
     content = version_one()
-    with run_gunicorn(data_dir, workers=1) as server:
+    with run_gunicorn(data_dir, workers=1, extra_env=backend) as server:
         home = home_of_admin(server)
         file_id = upload(server, home, content)
 
-    crash = {"DOCBRIDGE_STORAGE__FAULT_INJECTION": "exit-after-blob"}
+    crash = {**backend, "DOCBRIDGE_STORAGE__FAULT_INJECTION": "exit-after-blob"}
     with run_gunicorn(data_dir, workers=1, extra_env=crash) as server:
         [worker] = server.worker_pids()
         second = b"version two " * 100_000
@@ -145,14 +180,33 @@ def test_a_crash_between_blob_and_commit_leaves_version_one_and_an_orphan_gc_rem
         assert_only_version_one(server, home, file_id, content)
 
     # The whole blob of version 2 reached its final place, but no version points to it.
-    orphans = blob_files(data_dir) - referenced_blobs(data_dir)
+    orphans = blob_files(blobs) - referenced_blobs(data_dir)
     assert len(orphans) == 1
-    assert temporary_files(data_dir) == []
+    assert temporary_files(blobs) == []
 
-    output = run_cli(data_dir, "storage", "gc", "--grace-seconds", "0")
+    output = run_cli(data_dir, "storage", "gc", "--grace-seconds", "0", extra_env=backend)
     assert "removed 1 orphan blob(s)" in output
-    assert blob_files(data_dir) == referenced_blobs(data_dir)
+    assert blob_files(blobs) == referenced_blobs(data_dir)
     assert len(referenced_blobs(data_dir)) == 1
 
-    with run_gunicorn(data_dir, workers=1) as server:
+    with run_gunicorn(data_dir, workers=1, extra_env=backend) as server:
         assert_only_version_one(server, home, file_id, content)
+
+
+def test_forked_workers_share_the_webdav_backend_safely(tmp_path: Path, webdav_server: WebDavServer) -> None:
+    """The master talks to the WebDAV server before forking (the start-up sweep); each worker
+    must open its own connections, or two workers would write into one socket."""
+    prefix = uuid.uuid4().hex
+    backend = {"DOCBRIDGE_STORAGE__BACKEND": "webdav", "DOCBRIDGE_STORAGE__WEBDAV_URL": f"{webdav_server.url}{prefix}/"}
+    payloads = {f"file-{index}.bin": hashlib.sha256(str(index).encode()).digest() * 40_000 for index in range(16)}
+    with run_gunicorn(tmp_path / "data", workers=2, threads=4, extra_env=backend) as server:
+        home = home_of_admin(server)
+
+        def round_trip(name: str) -> bool:
+            file_id = upload(server, home, payloads[name], name)
+            return api(server, f"/files/{file_id}/content").content == payloads[name]
+
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            assert all(pool.map(round_trip, payloads))
+    assert blob_files(webdav_server.root / prefix) == referenced_blobs(tmp_path / "data")
+    assert len(blob_files(webdav_server.root / prefix)) == len(payloads)

@@ -33,7 +33,9 @@ test: $(VENV)/.dev-installed
 
 ## Storage benchmark: 1 MiB and 1 GiB uploads/downloads against gunicorn on 127.0.0.1 (see docs/benchmarks.md).
 bench-storage: $(VENV)/.dev-installed
+	bash scripts/install-test-deps.sh
 	$(PY) -m bench.storage_bench
+	$(PY) -m bench.storage_bench --backend webdav
 
 lint: $(VENV)/.dev-installed
 	$(PY) -m pip install --quiet ruff mypy

@@ -5,7 +5,8 @@ temporary data directory (local blobs, SQLite), then moves 1 MiB files (many tim
 1 GiB file (once each way). While each transfer runs, a sampler reads VmRSS of the master
 and every worker from /proc every 20 ms; the figure reported is the peak of that sum minus
 the sum when idle (measured after warm-up requests). Run with ``make bench-storage``;
-``--large-mib`` and ``--small-count`` shrink the run. Only loopback traffic; bounded in time.
+``--large-mib`` and ``--small-count`` shrink the run; ``--backend webdav`` stores the
+blobs on an nginx WebDAV server started on loopback. Only loopback traffic; bounded in time.
 """
 
 from __future__ import annotations
@@ -18,12 +19,14 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 
 import requests
 
 from tests.support.gunicorn import ADMIN_PASSWORD, GunicornServer, run_gunicorn
+from tests.support.webdav import nginx_webdav
 
 MIB = 1024 * 1024
 ADMIN = ("admin", ADMIN_PASSWORD)
@@ -146,11 +149,15 @@ def warm_up(server: GunicornServer, home: str, scratch: Path) -> None:
         download(server, file_id, sha)
 
 
-def run(large_mib: int, small_count: int, workers: int, threads: int) -> tuple[list[Result], float]:
+def run(large_mib: int, small_count: int, workers: int, threads: int, backend: str) -> tuple[list[Result], float]:
     results: list[Result] = []
-    with tempfile.TemporaryDirectory(prefix="docbridge-bench-") as temporary:
+    with tempfile.TemporaryDirectory(prefix="docbridge-bench-") as temporary, ExitStack() as stack:
         scratch = Path(temporary)
-        with run_gunicorn(scratch / "data", workers=workers, threads=threads) as server:
+        environment = {}
+        if backend == "webdav":
+            dav = stack.enter_context(nginx_webdav())
+            environment = {"DOCBRIDGE_STORAGE__BACKEND": "webdav", "DOCBRIDGE_STORAGE__WEBDAV_URL": dav.url}
+        with run_gunicorn(scratch / "data", workers=workers, threads=threads, extra_env=environment) as server:
             home = requests.get(f"{server.url}/api/v1/me", auth=ADMIN, timeout=30).json()["home_id"]
             warm_up(server, home, scratch)
             time.sleep(0.5)
@@ -213,11 +220,14 @@ def main() -> None:
     parser.add_argument("--small-count", type=int, default=100, help="how many 1 MiB files (default 100)")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--threads", type=int, default=4)
+    parser.add_argument(
+        "--backend", choices=["local", "webdav"], default="local", help="byte backend (webdav: a local nginx)"
+    )
     options = parser.parse_args()
-    results, idle = run(options.large_mib, options.small_count, options.workers, options.threads)
+    results, idle = run(options.large_mib, options.small_count, options.workers, options.threads, options.backend)
     print(f"machine: {machine()}")
     print(
-        f"gunicorn: gunicorn.conf.py, {options.workers} workers × {options.threads} threads (gthread), local blobs, SQLite"
+        f"gunicorn: gunicorn.conf.py, {options.workers} workers × {options.threads} threads (gthread), {options.backend} blobs, SQLite"
     )
     print(f"idle RSS (master + workers): {idle:.1f} MiB\n")
     print("| operation | size × count | throughput | per request | peak RSS growth | … over idle at start |")

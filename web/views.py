@@ -141,14 +141,14 @@ def _oidc_client() -> OidcClient:
     return OidcClient(oidc.issuer, oidc.client_id)
 
 
-@blueprint.post("/login/oidc")
-def oidc_start() -> BaseResponse | tuple[str, int]:
+@blueprint.get("/login/oidc")
+def oidc_start() -> BaseResponse:
+    """Leave for the issuer. A plain link: a form post that redirects to another origin
+    would break the page's `form-action` policy, and starting a login changes nothing."""
     if not _oidc_available():
         raise NotFound("single sign-on is not configured")
-    if not csrf_matches(session, request.form.get(CSRF_FORM_FIELD)):
-        return _login_page("Your session expired. Please try again.", 400)
     client = _oidc_client()
-    pending = new_pending_login(safe_next(request.form.get("next")))
+    pending = new_pending_login(safe_next(request.args.get("next")))
     session[OIDC_PENDING_KEY] = pending.to_session()
     return redirect(authorization_url(client.endpoints(), client.client_id, _redirect_uri(), pending))
 
@@ -190,3 +190,9 @@ def public_link(token: str) -> tuple[str, int]:
 
 def init_app(app: Flask) -> None:
     app.register_blueprint(blueprint)
+
+    @app.after_request
+    def _static_headers(response: Response) -> Response:
+        if request.endpoint == "static":
+            response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        return response

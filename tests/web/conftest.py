@@ -94,8 +94,10 @@ def make_site(make_app: Callable[..., Flask]) -> Iterator[Callable[..., Site]]:
         yield build
 
 
-def log_in(page: Page, site: Site, password: str = PASSWORD, *, expect_success: bool = True) -> None:
-    page.goto(site.url + "/")
+def log_in(page: Page, site: Site, password: str = PASSWORD, *, expect_success: bool = True, go: bool = True) -> None:
+    """Log in as alice through the form (`go=False`: on the login page the browser is on)."""
+    if go:
+        page.goto(site.url + "/")
     page.get_by_label("User name").fill("alice")
     page.get_by_label("Password").fill(password)
     page.get_by_role("button", name="Log in", exact=True).click()

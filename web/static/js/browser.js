@@ -625,8 +625,9 @@ async function start() {
     // The open-with-web landing (/external): open the named file in the named app.
     try {
       const node = await api.file(data.open.file_id);
+      if (node.parent_id && node.parent_id !== state.folderId) await loadFolder(node.parent_id);
+      history.replaceState({}, "", state.folderId === data.home_id ? "/" : `/?folder=${encodeURIComponent(state.folderId)}`);
       await openFile(node, data.open.app);
-      history.replaceState({}, "", node.parent_id ? `/?folder=${encodeURIComponent(node.parent_id)}` : "/");
     } catch (error) {
       notify(error.message, "error");
     }

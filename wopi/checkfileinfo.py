@@ -28,7 +28,7 @@ SCHEMA_PROPERTIES = frozenset(
         "IsAnonymousUser", "LastModifiedTime", "ReadOnly", "SHA256", "SupportsDeleteFile",
         "SupportsExtendedLockLength", "SupportsGetLock", "SupportsLocks", "SupportsRename",
         "SupportsUpdate", "SupportsUserInfo", "SupportsContainers", "UserCanNotWriteRelative",
-        "UserCanRename", "UserCanWrite", "UserFriendlyName", "UserInfo",
+        "UserCanRename", "UserCanWrite", "UserFriendlyName", "UserInfo", "PostMessageOrigin",
     }
 )
 
@@ -46,6 +46,7 @@ class HostUrls:
     close: str = ""
     folder: str = ""
     brand: str = ""
+    post_message_origin: str = ""  # the origin of Docbridge pages that embed the client
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,6 +134,7 @@ def check_file_info(
         ("CloseUrl", urls.close),
         ("BreadcrumbFolderUrl", urls.folder),
         ("BreadcrumbBrandUrl", urls.brand),
+        ("PostMessageOrigin", urls.post_message_origin),
     ):
         if url:
             info[key] = url

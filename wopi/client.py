@@ -49,7 +49,7 @@ class DiscoveryClient:
     def __init__(
         self,
         app: WopiAppSettings,
-        session: requests.Session,
+        session_factory: Callable[[], requests.Session] = requests.Session,
         *,
         timeout_seconds: float,
         verify_tls: bool,
@@ -59,10 +59,10 @@ class DiscoveryClient:
     ) -> None:
         self.app = app
         # Only the configured discovery URL's origin may be fetched: no redirects, a size cap.
-        self._fetcher = Fetcher(
-            session,
-            FetchPolicy(origins_of([app.discovery_url]), MAX_DISCOVERY_BYTES, timeout_seconds, verify_tls),
-        )
+        self._policy = FetchPolicy(origins_of([app.discovery_url]), MAX_DISCOVERY_BYTES, timeout_seconds, verify_tls)
+        # A session per fetch: gunicorn forks workers after the first fetch, and pooled
+        # connections must not be shared between processes.
+        self._session_factory = session_factory
         self._on_change = on_change
         self._clock = clock
         self._lock = threading.Lock()
@@ -117,7 +117,8 @@ class DiscoveryClient:
 
     def _fetch(self) -> Discovery:
         try:
-            response = self._fetcher.request("GET", self.app.discovery_url)
+            with self._session_factory() as session:
+                response = Fetcher(session, self._policy).request("GET", self.app.discovery_url)
         except DocbridgeError as error:
             raise DiscoveryError(error.message) from error
         if response.status_code != 200:

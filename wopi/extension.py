@@ -9,7 +9,6 @@ import io
 import logging
 
 import click
-import requests
 from flask import Flask
 from flask.cli import AppGroup
 
@@ -57,7 +56,6 @@ def _register_all(services: Services, runtime: views.WopiRuntime) -> None:
 
 def build_runtime(services: Services) -> views.WopiRuntime:
     settings = services.settings
-    session = requests.Session()
     holder: dict[str, views.WopiRuntime] = {}
 
     def changed(client: DiscoveryClient) -> None:
@@ -69,7 +67,6 @@ def build_runtime(services: Services) -> views.WopiRuntime:
     clients = [
         DiscoveryClient(
             app_settings,
-            session,
             timeout_seconds=settings.wopi.timeout_seconds,
             verify_tls=settings.wopi.verify_tls,
             on_change=changed,

@@ -18,7 +18,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import IO, Any, BinaryIO, ClassVar, cast
-from urllib.parse import quote, urlencode
+from urllib.parse import quote, urlencode, urlsplit
 
 from core.errors import (
     AlreadyExists,
@@ -42,7 +42,7 @@ from storage.types import Lock, Node, SaveOrigin, Version
 from wopi import locks
 from wopi.checkfileinfo import Caller, HostUrls, check_file_info
 from wopi.client import WopiClients
-from wopi.proofkeys import ProofResult, verify_proof
+from wopi.proofkeys import ProofKeys, ProofResult, verify_proof
 from wopi.relative import TargetMode, free_name, renamed, resolve_relative_target
 from wopi.store import MAX_USER_INFO_CHARS, ReleasedLockStore, UserInfoStore
 from wopi.utf7 import decode_header_name, encode_header_name
@@ -143,10 +143,21 @@ class WopiHost:
             except InvalidToken as error:
                 last_error = error
                 continue
+            if grant.link_id:
+                self._check_link(grant.link_id)
             client = self.clients.for_audience(audience)
             return WopiSession(token, grant, client.name if client else "")
         log.info("WOPI: refused token %s for %s: %s", token_tail(token), file_id, last_error.message)
         raise last_error
+
+    def _check_link(self, link_id: str) -> None:
+        """A public link's token dies with the link (revoked or expired)."""
+        try:
+            link = self.services.links.get(link_id)
+        except NotFound:
+            raise InvalidToken("the public link was revoked") from None
+        if link.expires_at is not None and link.expires_at <= self.clock():
+            raise InvalidToken("the public link has expired")
 
     def check_proof(self, session: WopiSession, url: str, headers: ProofHeaders) -> None:
         """Verify the proof headers when the session's WOPI client publishes proof keys
@@ -171,7 +182,7 @@ class WopiHost:
             log.warning("WOPI: proof %s for token %s from app %s", result.value, token_tail(session.token), session.app_name)
             raise ProofRejected(f"proof check failed: {result.value}")
 
-    def _verify(self, keys: Any, session: WopiSession, url: str, headers: ProofHeaders) -> ProofResult:
+    def _verify(self, keys: ProofKeys, session: WopiSession, url: str, headers: ProofHeaders) -> ProofResult:
         return verify_proof(
             keys,
             access_token=session.token,
@@ -213,7 +224,9 @@ class WopiHost:
         base = self.settings.public_base
         query = urlencode(sorted({"app": app_name, "contextRouteName": "files-spaces-personal", "fileId": str(node.id)}.items()))
         page = f"{base}/external?{query}"
-        return HostUrls(view=page, edit=page, close=f"{base}/", brand=f"{base}/")
+        parts = urlsplit(base)
+        origin = f"{parts.scheme}://{parts.netloc}"
+        return HostUrls(view=page, edit=page, close=f"{base}/", brand=f"{base}/", post_message_origin=origin)
 
     def wopi_src(self, file_id: ResourceId) -> str:
         return f"{self.settings.public_base}/wopi/files/{quote(str(file_id), safe='')}"

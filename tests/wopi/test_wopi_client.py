@@ -6,7 +6,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-import requests
 
 from core.config import WopiAppSettings
 from tests.wopi.wopi_client import WopiClientStandIn, serve
@@ -31,7 +30,6 @@ def make(stand_in: WopiClientStandIn, clock: Clock, changes: list[str] | None = 
     settings = WopiAppSettings(name="Collabora", discovery_url=stand_in.discovery_url, refresh_seconds=3600)
     return DiscoveryClient(
         settings,
-        requests.Session(),
         timeout_seconds=5,
         verify_tls=True,
         clock=clock,

@@ -50,7 +50,7 @@ SCHEMA_TYPES = {
     "SupportsExtendedLockLength": BOOL, "SupportsGetLock": BOOL, "SupportsLocks": BOOL,
     "SupportsRename": BOOL, "SupportsUpdate": BOOL, "SupportsUserInfo": BOOL, "SupportsContainers": BOOL,
     "UserCanNotWriteRelative": BOOL, "UserCanRename": BOOL, "UserCanWrite": BOOL,
-    "UserFriendlyName": STRING, "UserInfo": STRING,
+    "UserFriendlyName": STRING, "UserInfo": STRING, "PostMessageOrigin": URL,
 }
 REQUIRED = ("BaseFileName", "OwnerId", "Size", "UserId", "Version")
 

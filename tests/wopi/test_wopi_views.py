@@ -12,6 +12,7 @@ from core.services import services_of
 from core.tokens import ViewMode
 from tests.conftest import TestUser, upload
 from tests.wopi.conftest import WopiCaller, issue_token
+from tests.wopi.wopi_client import WopiClientStandIn
 from wopi.checkfileinfo import SCHEMA_PROPERTIES
 
 Maker = Callable[..., WopiCaller]
@@ -411,3 +412,35 @@ def test_save_right_after_unlock_is_kept(make_caller: Maker, alice: TestUser) ->
     assert stranger.status_code == 409 and stranger.headers["X-WOPI-Lock"] == ""
     caller.lock("next")
     assert caller.put_file(b"late", lock="session").status_code == 409
+
+
+@pytest.mark.parametrize(("on_folder", "relative_status"), [(True, 200), (False, 501)])
+def test_public_link_guest(
+    app: Flask, client: FlaskClient, alice: TestUser, stand_in: WopiClientStandIn, on_folder: bool, relative_status: int
+) -> None:
+    from core.ids import parse_resource_id
+    from registry.providers import audience_for
+    from storage.types import LinkRole
+    from tests.wopi.conftest import APP_NAME
+
+    found = services_of(app)
+    folder = client.post(f"/api/v1/containers/{alice.home_id}/folders", json={"name": "shared"}, headers=alice.auth)
+    folder_id = folder.get_json()["id"]
+    file_id = upload(client, alice, folder_id, "guest.docx", b"x")
+    link = found.links.create(parse_resource_id(folder_id if on_folder else file_id), LinkRole.EDITOR, alice.id)
+    token = found.tokens.issue(
+        file_id=parse_resource_id(file_id), user_id=f"public-{link.id}", view_mode=ViewMode.WRITE,
+        audience=audience_for(APP_NAME), link_id=link.id, claims={"name": "Guest"},
+    ).token
+    caller = WopiCaller(client, stand_in, token, file_id)
+    info = caller.check_file_info().get_json()
+    assert info["IsAnonymousUser"] is True and info["UserFriendlyName"] == "Guest"
+    assert info["UserCanNotWriteRelative"] is (not on_folder)
+    assert caller.post("PUT_RELATIVE", {"X-WOPI-SuggestedTarget": ".odt"}, b"copy").status_code == relative_status
+    caller.lock("guest")
+    assert caller.put_file(b"guest edit", lock="guest").status_code == 200
+    versions = found.storage.list_versions(parse_resource_id(file_id))
+    assert versions[0].author_name == "Guest" and versions[0].author_id is None
+    found.links.revoke(link.id)
+    assert caller.check_file_info().status_code == 401
+

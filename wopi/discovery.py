@@ -14,8 +14,10 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from urllib.parse import quote
+from xml.etree.ElementTree import Element  # noqa: S405 - the type only; parsing is defusedxml
 
 import defusedxml.ElementTree as safe_xml
+from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey
 from defusedxml import DefusedXmlException
 
 from core.tokens import ViewMode
@@ -123,8 +125,8 @@ def parse_discovery(document: bytes) -> Discovery:
     return Discovery(tuple(actions), _proof_keys(root))
 
 
-def _proof_keys(root: object) -> ProofKeys | None:
-    element = root.find("proof-key")  # type: ignore[attr-defined]
+def _proof_keys(root: Element) -> ProofKeys | None:
+    element = root.find("proof-key")
     if element is None:
         return None
     try:
@@ -137,7 +139,7 @@ def _proof_keys(root: object) -> ProofKeys | None:
     return ProofKeys(current, old)
 
 
-def _key(modulus: str | None, exponent: str | None, value: str | None):  # type: ignore[no-untyped-def]
+def _key(modulus: str | None, exponent: str | None, value: str | None) -> RSAPublicKey | None:
     if modulus and exponent:
         return key_from_modulus_exponent(modulus, exponent)
     if value:

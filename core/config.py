@@ -143,6 +143,8 @@ class Settings:
     basic_auth: bool = True
     access_token_ttl_seconds: int = 36_000
     session_cookie_secure: bool = False
+    # Extra origins the web UI may frame and post launch forms to (apps of external providers).
+    web_app_origins: tuple[str, ...] = ()
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     oidc: OidcSettings = field(default_factory=OidcSettings)
     app_registry: RegistrySettings = field(default_factory=RegistrySettings)

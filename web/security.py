@@ -48,11 +48,16 @@ def origin_of(url: str) -> str:
     return f"{parts.scheme}://{parts.netloc.rpartition('@')[2]}"
 
 
-def app_origins(settings: Settings, extra: Iterable[str] = ()) -> list[str]:
+def app_origins(settings: Settings) -> list[str]:
     """Origins whose editors the pages may frame: the Document Server, the WOPI clients
-    (their discovery origin, which is where their editors are served) and `extra`."""
+    (their discovery origin, which is where their editors are served) and the admin's
+    `web_app_origins` (external providers' apps)."""
     found: list[str] = []
-    candidates = [settings.onlyoffice.document_server_url, *(app.discovery_url for app in settings.wopi.apps), *extra]
+    candidates = [
+        settings.onlyoffice.document_server_url,
+        *(app.discovery_url for app in settings.wopi.apps),
+        *settings.web_app_origins,
+    ]
     for url in candidates:
         origin = origin_of(url)
         if origin and origin not in found:
@@ -79,9 +84,9 @@ def content_security_policy(origins: Iterable[str]) -> str:
     )
 
 
-def page_headers(settings: Settings, extra_origins: Iterable[str] = ()) -> dict[str, str]:
+def page_headers(settings: Settings) -> dict[str, str]:
     return {
-        "Content-Security-Policy": content_security_policy(app_origins(settings, extra_origins)),
+        "Content-Security-Policy": content_security_policy(app_origins(settings)),
         "X-Content-Type-Options": "nosniff",
         # Pages carry file ids and public-link tokens in their address: never leak them.
         "Referrer-Policy": "no-referrer",

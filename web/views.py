@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Flask, Response, current_app, redirect, render_template, request, session, url_for
+from flask import Blueprint, Flask, Response, redirect, render_template, request, session, url_for
 from werkzeug.wrappers import Response as BaseResponse
 
 from core.auth import SESSION_USER_KEY, authenticate
@@ -23,14 +23,11 @@ from web.security import CSRF_FORM_FIELD, csrf_matches, csrf_token, page_headers
 
 blueprint = Blueprint("web", __name__)
 OIDC_PENDING_KEY = "oidc_login"
-# Extensions may add origins whose editors the pages may frame (a list of URLs).
-APP_ORIGINS_CONFIG_KEY = "DOCBRIDGE_APP_ORIGINS"
 
 
 @blueprint.after_request
 def _page_headers(response: Response) -> Response:
-    extra = current_app.config.get(APP_ORIGINS_CONFIG_KEY, ())
-    for name, value in page_headers(services().settings, extra).items():
+    for name, value in page_headers(services().settings).items():
         response.headers.setdefault(name, value)
     return response
 

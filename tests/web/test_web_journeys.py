@@ -95,7 +95,6 @@ def test_browse_upload_edit_version_share(page: Page, browser: Browser, make_sit
     assert config["document"]["title"] == "Plan.docx"
     assert config["editorConfig"]["mode"] == "edit"
     assert config["editorConfig"]["user"]["id"] == site.user_id
-    shoot(page, "editor-onlyoffice")
 
     # Save through the Document Server: version 2 appears in the versions panel.
     key = config["document"]["key"]
@@ -234,6 +233,20 @@ def test_rename_delete_sort_and_open_with(page: Page, make_site) -> None:  # typ
     page.locator("#confirm-dialog").get_by_role("button", name="Delete").click()
     expect(row(page, "renamed.txt")).to_have_count(0)
 
+    # Drag and drop from the desktop onto the list uploads too.
+    page.evaluate(
+        """() => {
+        const transfer = new DataTransfer();
+        transfer.items.add(new File(["dropped from the desktop"], "dropped.txt", {type: "text/plain"}));
+        const zone = document.getElementById("drop-zone");
+        for (const type of ["dragenter", "dragover", "drop"]) {
+          zone.dispatchEvent(new DragEvent(type, {dataTransfer: transfer, bubbles: true, cancelable: true}));
+        }
+      }"""
+    )
+    expect(page.locator('#uploads li[data-name="dropped.txt"] .status')).to_have_text("Done")
+    expect(row(page, "dropped.txt")).to_contain_text("24 B")
+
     # A zip archive: no app serves it, and the page says so in words.
     row(page, "b-large.zip").get_by_role("link", name="b-large.zip").click()
     expect(page.locator("#notice")).to_contain_text("No editor is configured for this kind of file")
@@ -252,7 +265,7 @@ def test_rename_delete_sort_and_open_with(page: Page, make_site) -> None:  # typ
     choices.nth(1).click()
     expect(page.frame_locator("#editor-frame").locator("#heading")).to_have_text("Editing c-mid.docx")
     assert site.editor.opened[-1]["action"] == "edit"
-    shoot(page, "editor-wopi")
+    shoot(page, "editor")
 
 
 def test_no_editor_configured(page: Page, make_site) -> None:  # type: ignore[no-untyped-def]
@@ -264,7 +277,19 @@ def test_no_editor_configured(page: Page, make_site) -> None:  # type: ignore[no
     expect(page.locator("#notice")).to_contain_text("No editor is configured for this kind of file")
     expect(page.locator("#editor")).to_be_hidden()
     page.set_viewport_size({"width": 390, "height": 760})
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    expect(page.get_by_role("button", name="Actions for New spreadsheet.xlsx")).to_be_visible()
     shoot(page, "phone-no-editor")
+    # Everything but opening still works: versions and sharing.
+    row_action(page, "New spreadsheet.xlsx", "Versions")
+    expect(page.locator("#versions-rows tr")).to_have_count(1)
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    page.locator("#versions-dialog").get_by_role("button", name="Close").click()
+    row_action(page, "New spreadsheet.xlsx", "Share")
+    page.get_by_label("Expires on (optional)").fill("2099-12-31")
+    page.get_by_role("button", name="Create link").click()
+    expect(page.locator("#share-links li")).to_contain_text(re.compile(r"Can view · expires .*2099"))
+    shoot(page, "phone-share")
 
 
 def test_login_failure_and_logout(page: Page, make_site) -> None:  # type: ignore[no-untyped-def]

@@ -165,7 +165,7 @@ def test_origin_of(url: str, origin: str) -> None:
     assert origin_of(url) == origin
 
 
-def test_app_origins_are_unique(make_app: Callable[..., Flask]) -> None:
+def test_app_origins_are_unique_and_include_the_admins() -> None:
     from core.config import load_settings
 
     settings = load_settings(
@@ -173,9 +173,10 @@ def test_app_origins_are_unique(make_app: Callable[..., Flask]) -> None:
         overrides={
             "onlyoffice": {"document_server_url": "https://a.example/"},
             "wopi": {"apps": [{"name": "X", "discovery_url": "https://a.example/hosting/discovery"}]},
+            "web_app_origins": ["https://apps.example:8443/", "not a url"],
         },
     )
-    assert app_origins(settings) == ["https://a.example"]
+    assert app_origins(settings) == ["https://a.example", "https://apps.example:8443"]
 
 
 def test_pkce_challenge_matches_rfc_7636_example() -> None:

@@ -63,7 +63,7 @@ class DiscoveryClient:
         # A session per fetch: gunicorn forks workers after the first fetch, and pooled
         # connections must not be shared between processes.
         self._session_factory = session_factory
-        self._on_change = on_change
+        self.on_change = on_change  # called after a fetch that changed the mimetypes
         self._clock = clock
         self._lock = threading.Lock()
         self._discovery: Discovery | None = None
@@ -100,8 +100,8 @@ class DiscoveryClient:
             if self._discovery is not None:
                 return True
             self._discovery = discovery
-        if self._on_change is not None:
-            self._on_change(self)
+        if self.on_change is not None:
+            self.on_change(self)
         return True
 
     def _save_cache(self, document: bytes) -> None:
@@ -145,8 +145,8 @@ class DiscoveryClient:
             self._fetched_at = self._attempted_at = started
             self._error = ""
             self._refreshing = False
-        if changed and self._on_change is not None:
-            self._on_change(self)
+        if changed and self.on_change is not None:
+            self.on_change(self)
         return True
 
     def is_due(self) -> bool:

@@ -56,28 +56,27 @@ def _register_all(services: Services, runtime: views.WopiRuntime) -> None:
 
 def build_runtime(services: Services) -> views.WopiRuntime:
     settings = services.settings
-    holder: dict[str, views.WopiRuntime] = {}
-
-    def changed(client: DiscoveryClient) -> None:
-        # A discovery refresh with other mimetypes re-registers the provider.
-        if "runtime" in holder and holder["runtime"].providers_registered:
-            _register_provider(services, holder["runtime"], client)
-
     cache_dir = settings.data_dir / "wopi"
     clients = [
         DiscoveryClient(
             app_settings,
             timeout_seconds=settings.wopi.timeout_seconds,
             verify_tls=settings.wopi.verify_tls,
-            on_change=changed,
             cache_path=cache_dir / f"discovery-{hashlib.sha256(app_settings.name.encode()).hexdigest()[:16]}.xml",
         )
         for app_settings in settings.wopi.apps
     ]
     wopi_clients = WopiClients(clients)
-    runtime = views.WopiRuntime(WopiHost(services, wopi_clients, UserInfoStore(services.engine), ReleasedLockStore(services.engine)), wopi_clients)
-    holder["runtime"] = runtime
+    host = WopiHost(services, wopi_clients, UserInfoStore(services.engine), ReleasedLockStore(services.engine))
+    runtime = views.WopiRuntime(host, wopi_clients)
+
+    def changed(client: DiscoveryClient) -> None:
+        # A discovery refresh with other mimetypes re-registers the provider.
+        if runtime.providers_registered:
+            _register_provider(services, runtime, client)
+
     for client in clients:
+        client.on_change = changed
         if not client.refresh():
             client.load_cache()
     return runtime

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 import time
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -329,3 +330,32 @@ def test_csrf_refused_without_the_token(page: Page, make_site) -> None:  # type:
     new_item(page, "Folder")
     page.get_by_role("button", name="Create").click()
     expect(row(page, "New folder")).to_be_visible()
+
+
+def test_folder_link_lists_its_files(page: Page, browser: Browser, make_site) -> None:  # type: ignore[no-untyped-def]
+    site = make_site()
+    log_in(page, site)
+    new_item(page, "Folder")
+    page.get_by_label("Folder name").fill("Shared")
+    page.get_by_role("button", name="Create").click()
+    row(page, "Shared").get_by_role("link", name="Shared").click()
+    expect(page.locator("#breadcrumbs")).to_have_text(re.compile(r"Home\s*Shared"))
+    page.set_input_files("#upload-input", files=[{"name": "notes.txt", "mimeType": "text/plain", "buffer": b"notes"}])
+    expect(row(page, "notes.txt")).to_be_visible()
+    page.get_by_role("link", name="Home").click()
+    row_action(page, "Shared", "Share")
+    page.get_by_role("button", name="Create link").click()
+    link_url = page.locator('#share-links li[data-role="viewer"] input.link-url').input_value()
+
+    guest_context = browser.new_context()
+    guest_context.set_default_timeout(15_000)
+    guest = guest_context.new_page()
+    guest.goto(link_url)
+    expect(guest.locator("#shared-name")).to_have_text("Shared")
+    expect(guest.locator("#shared-meta")).to_have_text("Folder · 1 item")
+    expect(guest.get_by_role("button", name="Open to view")).to_be_hidden()
+    with guest.expect_download() as download:
+        guest.locator('#shared-rows tr[data-name="notes.txt"]').get_by_role("button", name="Download").click()
+    assert download.value.suggested_filename == "notes.txt"
+    assert Path(download.value.path()).read_bytes() == b"notes"
+    guest_context.close()

@@ -55,7 +55,7 @@ async function show() {
     openButton.hidden = true;
     downloadButton.hidden = true;
     const folder = await api.container(node.id);
-    document.getElementById("shared-meta").textContent = `Folder · ${folder.children.length} items`;
+    document.getElementById("shared-meta").textContent = `Folder · ${folder.children.length} ${folder.children.length === 1 ? "item" : "items"}`;
     document.getElementById("shared-rows").replaceChildren(...folder.children.map(fileRow));
     document.getElementById("shared-files").hidden = false;
   } else {

@@ -42,7 +42,7 @@ APP_PROVIDERS_CAPABILITY = {
     "new_url": "/app/new",
     "new_file_url": "/app/new",
 }
-_OTHER_METHODS = ["GET", "PUT", "PATCH", "DELETE"]
+_OTHER_METHODS = ["GET", "PUT", "PATCH", "DELETE", "OPTIONS"]
 STORE_KEY = "docbridge.registry.store"
 
 
@@ -130,14 +130,14 @@ def launch_json(launch: Launch) -> dict[str, Any]:
     return body
 
 
-@blueprint.get("/app/list")
+@blueprint.get("/app/list", provide_automatic_options=False)
 def app_list() -> Response:
     """GET /app/list (no authentication): the mimetypes some live app opens, with their apps."""
     listing = catalog_of(services()).list_mimetypes()
     return jsonify({"mime-types": [entry.to_json() for entry in listing]})
 
 
-@blueprint.post("/app/open")
+@blueprint.post("/app/open", provide_automatic_options=False)
 def app_open() -> Response:
     """POST /app/open: file_id, app_name?, view_mode?, lang?, template_id? → the launch."""
     principal = require_principal()
@@ -145,7 +145,7 @@ def app_open() -> Response:
     return jsonify(launch_json(opened.launch))
 
 
-@blueprint.post("/app/open-with-web")
+@blueprint.post("/app/open-with-web", provide_automatic_options=False)
 def app_open_with_web() -> Response:
     """POST /app/open-with-web: as /app/open, answered with the URI of Docbridge's page."""
     principal = require_principal()
@@ -154,7 +154,7 @@ def app_open_with_web() -> Response:
     return jsonify(uri=external_uri(found.settings.public_base, opened.app_name, str(opened.file.id)))
 
 
-@blueprint.post("/app/new")
+@blueprint.post("/app/new", provide_automatic_options=False)
 def app_new() -> Response:
     """POST /app/new: parent_container_id, filename, template? → {"file_id"}."""
     principal = require_principal()
@@ -162,7 +162,7 @@ def app_new() -> Response:
     return jsonify(file_id=str(node.id))
 
 
-@blueprint.route("/app/list", methods=["POST", "PUT", "PATCH", "DELETE"])
+@blueprint.route("/app/list", methods=["POST", "PUT", "PATCH", "DELETE", "OPTIONS"])
 def app_list_other_method() -> Response:
     return _method_not_allowed("GET")
 

@@ -93,13 +93,17 @@ def test_list_after_a_driver_re_registers(app: Flask, client: FlaskClient) -> No
         ("PATCH", "/app/open-with-web"),
         ("GET", "/app/new"),
         ("DELETE", "/app/new"),
+        ("OPTIONS", "/app/new"),
+        ("OPTIONS", "/app/list"),
+        ("HEAD", "/app/open"),
     ],
 )
 def test_other_methods(client: FlaskClient, method: str, route: str) -> None:
     response = client.open(route, method=method)
     assert response.status_code == 405
     assert response.mimetype == "application/json"
-    assert response.get_json()["code"] == "METHOD_NOT_ALLOWED"
+    if method != "HEAD":
+        assert response.get_json()["code"] == "METHOD_NOT_ALLOWED"
     assert response.headers["Allow"] == ("GET" if route == "/app/list" else "POST")
 
 

@@ -73,7 +73,8 @@ def content_security_policy(origins: Iterable[str]) -> str:
             "script-src 'self'",
             "style-src 'self'",
             "img-src 'self' data: blob: https:",
-            "connect-src 'self'",
+            # An app launched by GET with headers is fetched by the page.
+            f"connect-src {allowed}",
             "font-src 'self'",
             "object-src 'none'",
             "base-uri 'none'",

@@ -255,8 +255,12 @@ def test_rename_delete_sort_and_open_with(page: Page, make_site) -> None:  # typ
         page.locator("#notice").get_by_role("button", name="Download instead").click()
     assert download.value.suggested_filename == "b-large.zip"
 
-    # "Open with…" lists the apps of the file's type.
-    row_action(page, "c-mid.docx", "Open with…")
+    # "Open with…" lists the apps of the file's type (reached here with the keyboard alone).
+    page.get_by_role("button", name="Actions for c-mid.docx").focus()
+    page.keyboard.press("Enter")
+    expect(row(page, "c-mid.docx").get_by_role("menuitem", name="Open", exact=True)).to_be_focused()
+    page.keyboard.press("ArrowDown")
+    page.keyboard.press("Enter")
     choices = page.locator("#openwith-list button")
     expect(choices).to_have_count(2)
     expect(choices.nth(0)).to_contain_text("OnlyOffice")

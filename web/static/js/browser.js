@@ -585,10 +585,18 @@ function wireToolbar() {
     if (openMenu && !openMenu.menu.contains(event.target)) closeMenus();
   });
   document.addEventListener("keydown", (event) => {
-    if (event.key === "Escape" && openMenu) {
+    if (!openMenu) return;
+    if (event.key === "Escape") {
       const button = openMenu.button;
       closeMenus();
       button.focus();
+    } else if (event.key === "ArrowDown" || event.key === "ArrowUp") {
+      // Arrow keys move through the open menu's items, wrapping around.
+      event.preventDefault();
+      const items = [...openMenu.menu.querySelectorAll("button")];
+      const step = event.key === "ArrowDown" ? 1 : -1;
+      const index = items.indexOf(document.activeElement);
+      items[(index + step + items.length) % items.length].focus();
     }
   });
   document.getElementById("sort-select").addEventListener("change", (event) => {

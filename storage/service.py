@@ -70,22 +70,9 @@ class StorageService:
         space_id = new_opaque_id()
         now = now_utc()
         connection.execute(insert(spaces).values(id=space_id, owner_id=owner_id, kind=kind, name=name))
-        connection.execute(
-            insert(nodes).values(
-                id=space_id,
-                space_id=space_id,
-                parent_id=None,
-                name=name,
-                kind=NodeKind.FOLDER.value,
-                mimetype=FOLDER_MIMETYPE,
-                current_version=0,
-                size=0,
-                sha256="",
-                created_at=now,
-                modified_at=now,
-            )
-        )
-        return ResourceId(self.storage_id, space_id, space_id)
+        root = ResourceId(self.storage_id, space_id, space_id)
+        _insert_node(connection, space_id, None, name, NodeKind.FOLDER, now, space_id=space_id)
+        return root
 
     def space_blob_keys(self, connection: Connection, space_ids: Iterable[str]) -> set[str]:
         rows = connection.execute(
@@ -236,21 +223,7 @@ class StorageService:
             with write_transaction(self.engine) as connection:
                 self._require_folder(connection, parent_id)
                 self._ensure_free(connection, parent_id, name)
-                connection.execute(
-                    insert(nodes).values(
-                        id=node_id,
-                        space_id=parent_id.space_id,
-                        parent_id=parent_id.opaque_id,
-                        name=name,
-                        kind=NodeKind.FOLDER.value,
-                        mimetype=FOLDER_MIMETYPE,
-                        current_version=0,
-                        size=0,
-                        sha256="",
-                        created_at=now,
-                        modified_at=now,
-                    )
-                )
+                _insert_node(connection, node_id, parent_id, name, NodeKind.FOLDER, now)
         except IntegrityError:
             raise AlreadyExists(f"{name!r} already exists") from None
         return self.stat(ResourceId(self.storage_id, parent_id.space_id, node_id))
@@ -282,21 +255,7 @@ class StorageService:
             with write_transaction(self.engine) as connection:
                 self._require_folder(connection, parent_id)
                 self._ensure_free(connection, parent_id, name)
-                connection.execute(
-                    insert(nodes).values(
-                        id=node_id,
-                        space_id=parent_id.space_id,
-                        parent_id=parent_id.opaque_id,
-                        name=name,
-                        kind=NodeKind.FILE.value,
-                        mimetype=guess_mimetype(name),
-                        current_version=1,
-                        size=blob.size,
-                        sha256=blob.sha256,
-                        created_at=now,
-                        modified_at=now,
-                    )
-                )
+                _insert_node(connection, node_id, parent_id, name, NodeKind.FILE, now, blob)
                 self._insert_version(connection, node_id, 1, blob, origin, now)
                 self._touch_folder(connection, parent_id, now)
         except BaseException as error:
@@ -319,12 +278,9 @@ class StorageService:
         max_bytes: int | None = None,
     ) -> Version:
         with self.engine.connect() as connection:
-            node = self._require_file(connection, file_id)
-            existing = self._deduplicated(connection, file_id, origin, node.version)
-            if existing is not None:
-                return existing
-            if expected_version is not None and node.version != expected_version:
-                raise VersionConflict("the file has changed", expected_version, node.version)
+            existing = self._precondition(connection, file_id, origin, expected_version, for_update=False)
+        if existing is not None:
+            return existing
         blob = self._store_blob(content, max_bytes)
         return self._commit_version(file_id, blob, origin, expected_version)
 
@@ -334,13 +290,11 @@ class StorageService:
         now = now_utc()
         try:
             with write_transaction(self.engine) as connection:
-                node = self._require_file(connection, file_id, for_update=True)
-                existing = self._deduplicated(connection, file_id, origin, node.version)
+                existing = self._precondition(connection, file_id, origin, expected_version, for_update=True)
                 if existing is not None:
                     self._discard_blob(blob.key)
                     return existing
-                if expected_version is not None and node.version != expected_version:
-                    raise VersionConflict("the file has changed", expected_version, node.version)
+                current_before = self._require_file(connection, file_id).version
                 highest = connection.execute(
                     select(func.max(versions.c.number)).where(versions.c.node_id == file_id.opaque_id)
                 ).scalar_one()
@@ -352,7 +306,7 @@ class StorageService:
                         .where(nodes.c.id == file_id.opaque_id)
                         .values(current_version=number, size=blob.size, sha256=blob.sha256, modified_at=now)
                     )
-                current = node.version if origin.recovered else number
+                current = current_before if origin.recovered else number
         except IntegrityError:
             self._discard_blob(blob.key)
             with self.engine.connect() as connection:
@@ -380,6 +334,23 @@ class StorageService:
             source=origin.source,
             comment=origin.comment,
         )
+
+    def _precondition(
+        self,
+        connection: Connection,
+        file_id: ResourceId,
+        origin: SaveOrigin,
+        expected_version: int | None,
+        *,
+        for_update: bool,
+    ) -> Version | None:
+        """The version an identical earlier save made (a replay), else None once the save may
+        go ahead; VersionConflict when the caller expected another current version."""
+        node = self._require_file(connection, file_id, for_update=for_update)
+        existing = self._deduplicated(connection, file_id, origin, node.version)
+        if existing is None and expected_version is not None and node.version != expected_version:
+            raise VersionConflict("the file has changed", expected_version, node.version)
+        return existing
 
     def _deduplicated(
         self, connection: Connection, file_id: ResourceId, origin: SaveOrigin, current: int
@@ -526,3 +497,32 @@ class StorageService:
         if removed:
             log.info("removed %d orphan blob(s) left by interrupted saves", removed)
         return removed
+
+
+def _insert_node(
+    connection: Connection,
+    node_id: str,
+    parent_id: ResourceId | None,
+    name: str,
+    kind: NodeKind,
+    now: Any,
+    blob: StoredBlob | None = None,
+    *,
+    space_id: str | None = None,
+) -> None:
+    """Insert a folder, or a file whose version 1 is `blob`."""
+    connection.execute(
+        insert(nodes).values(
+            id=node_id,
+            space_id=space_id or (parent_id.space_id if parent_id else node_id),
+            parent_id=parent_id.opaque_id if parent_id else None,
+            name=name,
+            kind=kind.value,
+            mimetype=FOLDER_MIMETYPE if kind is NodeKind.FOLDER else guess_mimetype(name),
+            current_version=1 if blob else 0,
+            size=blob.size if blob else 0,
+            sha256=blob.sha256 if blob else "",
+            created_at=now,
+            modified_at=now,
+        )
+    )

@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 
 import defusedxml.ElementTree as SafeXml
 import requests
+from defusedxml import DefusedXmlException
 
 from core.errors import UpstreamError
 from onlyoffice.ds_tokens import DsTokens
@@ -93,16 +94,16 @@ def parse_conversion(answer: requests.Response) -> ConversionStep:
     if text.startswith("<"):
         try:
             root = SafeXml.fromstring(text)
-        except SafeXml.ParseError:
+            fields = {child.tag: (child.text or "") for child in root}
+            data: dict[str, Any] = {
+                "error": int(fields["Error"]) if fields.get("Error") else None,
+                "fileUrl": fields.get("FileUrl"),
+                "fileType": fields.get("FileType"),
+                "percent": int(fields.get("Percent") or 0),
+                "endConvert": fields.get("EndConvert", "").lower() == "true",
+            }
+        except (SafeXml.ParseError, DefusedXmlException, ValueError):
             raise UpstreamError("the Document Server sent an unreadable conversion answer") from None
-        fields = {child.tag: (child.text or "") for child in root}
-        data: dict[str, Any] = {
-            "error": int(fields["Error"]) if fields.get("Error") else None,
-            "fileUrl": fields.get("FileUrl"),
-            "fileType": fields.get("FileType"),
-            "percent": int(fields.get("Percent") or 0),
-            "endConvert": fields.get("EndConvert", "").lower() == "true",
-        }
     else:
         try:
             data = answer.json()

@@ -163,3 +163,11 @@ def test_editor_page_refuses_bad_access_tokens(docbridge: Docbridge) -> None:
     assert "Cannot open the document" in forged.get_data(as_text=True)
     assert docbridge.client.post("/onlyoffice/editor").status_code == 401
     assert DS_SECRET not in docbridge.client.post("/onlyoffice/editor", data=launch["form_parameters"]).get_data(as_text=True)
+
+
+def test_check_refuses_mixed_content(make_app: Callable[..., Flask], ds: DocumentServerStandIn) -> None:
+    app = make_app(public_url="https://docbridge.example.org",
+                   onlyoffice={"document_server_url": ds.base, "jwt_secret": DS_SECRET})
+    result = app.test_cli_runner().invoke(args=["onlyoffice", "check"])
+    assert result.exit_code == 1
+    assert "FAIL mixed-content" in result.output and ds.base in result.output

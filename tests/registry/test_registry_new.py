@@ -218,3 +218,14 @@ def test_new_file_opens(app: Flask, client: FlaskClient, alice: TestUser, apps: 
     response = client.post("/app/open", query_string={"file_id": file_id, "app_name": "FakeOffice"}, headers=alice.auth)
     assert response.status_code == 200
     assert apps.office.requests[0].file.size == (blank_path("docx") or pytest.fail()).stat().st_size
+
+
+def test_another_users_file_as_parent_is_not_found(client: FlaskClient, alice: TestUser, bob: TestUser) -> None:
+    # Not "does not point to a container": that would tell alice the id exists.
+    bobs_file = upload(client, bob, bob.home_id, "private.txt", b"x")
+    assert_error(post_new(client, alice.auth, parent_container_id=bobs_file, filename="a.odt"), *PARENT_NOT_FOUND)
+
+
+def test_name_too_long(client: FlaskClient, alice: TestUser) -> None:
+    response = post_new(client, alice.auth, parent_container_id=alice.home_id, filename="x" * 252 + ".docx")
+    assert_error(response, 400, "INVALID_PARAMETER", "the name must not be longer than 255 bytes")

@@ -23,6 +23,7 @@ from core.auth import require_principal
 from core.errors import AccessDenied, BadRequest, DocbridgeError, NotFound, Unauthenticated
 from core.services import Services, services
 from registry.catalog import Catalog
+from registry.commands import STORE_KEY, registry_group
 from registry.external import SECRET_HEADER, LaunchClient, ProviderStore, StoredRegistration, parse_registration
 from registry.providers import Launch
 from registry.rules import external_uri
@@ -43,7 +44,6 @@ APP_PROVIDERS_CAPABILITY = {
     "new_file_url": "/app/new",
 }
 _OTHER_METHODS = ["GET", "PUT", "PATCH", "DELETE", "OPTIONS"]
-STORE_KEY = "docbridge.registry.store"
 
 
 def init_registry(app: Flask, found: Services) -> Catalog:
@@ -64,6 +64,7 @@ def init_registry(app: Flask, found: Services) -> Catalog:
     found.catalog = catalog
     app.extensions[STORE_KEY] = store
     app.register_blueprint(blueprint)
+    app.cli.add_command(registry_group)
     return catalog
 
 

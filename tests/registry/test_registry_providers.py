@@ -323,3 +323,19 @@ class TestSeveralInstances:
         register(one, registration(provider, name="Other", mimetypes=[ODT]))  # renewal from the other instance
         assert two.delete("/api/v1/app-providers/Draw", headers=HEADERS).status_code == 204
         assert listed(one) == {ODT: ["Other"]}
+
+
+def test_admin_commands_list_providers_and_mimetypes(
+    app: Flask, client: FlaskClient, provider: StandInProvider
+) -> None:
+    services_of(app).catalog.register(AppProvider("OnlyOffice", (ODT,), priority=2), RecordingDriver())
+    register(client, registration(provider))
+    runner = app.test_cli_runner()
+    providers = runner.invoke(args=["registry", "providers"])
+    assert providers.exit_code == 0
+    lines = providers.output.splitlines()
+    assert lines[0].startswith("OnlyOffice\tbuilt-in\tpriority 2\t1 mimetypes")
+    assert lines[1].startswith(f"Draw\texternal\tpriority 0\t2 mimetypes\t{provider.url}/launch\texpires ")
+    mimetypes = runner.invoke(args=["registry", "mimetypes"])
+    assert mimetypes.exit_code == 0
+    assert f"{ODT}\todt\tdefault OnlyOffice\tOnlyOffice, Draw" in mimetypes.output.splitlines()

@@ -84,6 +84,9 @@ class OnlyofficeSettings:
     jwt_leeway_seconds: int = 60
     max_download_bytes: int = 104_857_600
     forcesave: bool = True
+    # Lossy-edit formats (odt, ods, odp, rtf, txt, csv, …) to edit in place; the others open
+    # read-only with "convert and edit".
+    lossy_edit: tuple[str, ...] = ()
     verify_tls: bool = True
     timeout_seconds: float = 120.0
     icon: str = ""

@@ -259,7 +259,7 @@ class OnlyofficeService:
         origin = SaveOrigin(author_id=author_id, author_name=author_name, source=SAVE_SOURCE,
                             dedupe_key=decision.dedupe_key, recovered=recovered,
                             comment="recovered from a failed ONLYOFFICE save" if recovered else "")
-        with self.http.download(self.client.to_internal(callback.url)) as download:
+        with self.http.download(self._saved_bytes_url(grant.file_id, callback, decision.dedupe_key)) as download:
             saved = self.services.storage.write_version(grant.file_id, download.file, origin,
                                                         max_bytes=self.options.max_download_bytes)
         self.store.record_handled(decision.dedupe_key, file_key, saved.number)
@@ -270,6 +270,21 @@ class OnlyofficeService:
         if decision.end_session:
             self.store.end_session(file_key, callback.key, rotate=decision.rotate_key)
         return saved.number
+
+    def _saved_bytes_url(self, file_id: ResourceId, callback: callbacks.Callback, dedupe_key: str) -> str:
+        """Where to fetch the saved bytes: the callback ``url``, or, when the DS assembled
+        another format than the file's (``filetype``), the result of converting it back."""
+        assert callback.url is not None
+        url = self.client.to_internal(callback.url)
+        node = self.services.storage.stat(file_id)
+        if not callback.file_type or not node.extension or callback.file_type.lower() == node.extension:
+            return url
+        # The conversion key follows the save, so a retried callback reuses the DS's result.
+        key = conversion_key(self.store.key_salt, str(file_id), node.version, dedupe_key)
+        result = self.client.convert(url=url, file_type=callback.file_type.lower(), output_type=node.extension,
+                                     key=key, title=node.name, timeout_seconds=self.options.timeout_seconds)
+        assert result.file_url is not None
+        return result.file_url
 
     def _keep_history(self, file_key: str, version: int, callback: callbacks.Callback) -> None:
         """Store ``history`` and the changes.zip; a failure here never fails the save."""

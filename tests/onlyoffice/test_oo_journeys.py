@@ -357,3 +357,19 @@ def test_callbacks_need_the_url_token(docbridge: Docbridge, ds: DocumentServerSt
         record = ds.post_callback(target, body)
         assert record.answers == [(403, {"error": 1})]
     assert [v["version"] for v in docbridge.versions(alice, file_id)] == [1]
+
+
+def test_lossy_format_edited_in_place_is_converted_back_when_the_ds_assembles_ooxml(
+        start_docbridge: Any, ds: DocumentServerStandIn) -> None:
+    docbridge = start_docbridge(ds.base, lossy_edit=["odt"])
+    alice = docbridge.user("alice")
+    file_id = docbridge.upload(alice, "Letter.odt", b"odt bytes")
+    config = docbridge.open_config(alice, file_id)
+    assert config["editorConfig"]["mode"] == "edit" and config["document"]["fileType"] == "odt"
+    session = ds.open(config)
+    ds.edit(session.key, alice.id, b"edited, assembled as docx")
+    record = ds.post_callback(config["editorConfig"]["callbackUrl"],
+                              ds.save_body(session, 2, alice.id, filetype="docx"), retry=True)
+    assert record.answers == [(200, {"error": 0})]
+    assert docbridge.content(alice, file_id) == b"CONVERTED-odt:edited, assembled as docx"
+    assert [v["version"] for v in docbridge.versions(alice, file_id)] == [1, 2]

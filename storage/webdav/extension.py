@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from core.config import Settings
 from core.extensions import ExtensionContext, ExtensionKind, Manifest
+from storage.interface import BlobStore
 from storage.webdav.blobs import WebDavBlobStore
 
 MANIFEST = Manifest(
@@ -17,7 +18,7 @@ MANIFEST = Manifest(
 )
 
 
-def _open(settings: Settings) -> WebDavBlobStore:
+def _open(settings: Settings) -> BlobStore:  # mypy checks the store against the protocol
     return WebDavBlobStore(
         settings.storage.webdav_url,
         username=settings.storage.webdav_username,

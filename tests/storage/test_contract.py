@@ -179,19 +179,19 @@ def test_taken_names_are_refused(composition: Composition) -> None:
     composition.assert_clean()
 
 
-@pytest.mark.parametrize(
-    "name",
-    ["a/b", "a\\b", "nul\x00byte", "bell\x07", "tab\tname", ".", "..", "", "x" * 256, "é" * 128],
-)
-def test_invalid_names_are_refused_everywhere(composition: Composition, name: str) -> None:
+INVALID_NAMES = ["a/b", "a\\b", "nul\x00byte", "bell\x07", "tab\tname", ".", "..", "", "x" * 256, "é" * 128]
+
+
+def test_invalid_names_are_refused_everywhere(composition: Composition) -> None:
     storage = composition.storage
     existing = storage.create_file(composition.home, "ok.txt", content("ok"), ORIGIN)
-    with pytest.raises(InvalidName):
-        storage.create_folder(composition.home, name)
-    with pytest.raises(InvalidName):
-        storage.create_file(composition.home, name, content("bad"), ORIGIN)
-    with pytest.raises(InvalidName):
-        storage.rename(existing.id, name)
+    for name in INVALID_NAMES:
+        with pytest.raises(InvalidName):
+            storage.create_folder(composition.home, name)
+        with pytest.raises(InvalidName):
+            storage.create_file(composition.home, name, content("bad"), ORIGIN)
+        with pytest.raises(InvalidName):
+            storage.rename(existing.id, name)
     assert [node.name for node in storage.list_folder(composition.home)] == ["ok.txt"]
     composition.assert_clean()
 

@@ -11,7 +11,9 @@ from __future__ import annotations
 import base64
 import hashlib
 import io
+import os
 import threading
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -492,6 +494,10 @@ def test_the_sweep_removes_what_a_crash_left_and_nothing_else(composition: Compo
     temporary = composition.blob_root / "tmp"
     temporary.mkdir(parents=True, exist_ok=True)
     (temporary / f"{uuid.uuid4().hex}.part").write_bytes(b"half a file")
+    stale = temporary / f"{uuid.uuid4().hex}.part"
+    stale.write_bytes(b"left two hours ago")
+    two_hours_ago = time.time() - 7200
+    os.utime(stale, (two_hours_ago, two_hours_ago))
     # ... and a crash between the blob and the commit, a pending mark and a whole blob.
     orphan = uuid.uuid4().hex
     with composition.services.engine.begin() as connection:
@@ -499,8 +505,10 @@ def test_the_sweep_removes_what_a_crash_left_and_nothing_else(composition: Compo
     composition.services.blobs.put(orphan, content("never committed"))
     assert orphan in composition.stored_blobs()
 
-    assert storage.sweep_orphans(3600) == 0  # young leftovers may belong to a save still running
-    assert len(composition.temporary_files()) == 1 and composition.pending() == [orphan]
+    # Only what is older than the grace period goes: young leftovers may be a save still running.
+    assert storage.sweep_orphans(3600) == 1
+    assert len(composition.temporary_files()) == 1 and stale.name not in composition.temporary_files()
+    assert composition.pending() == [orphan]
     assert storage.sweep_orphans(0) == 2
     composition.assert_clean()
     assert read_version(storage, file.id) == b"kept"

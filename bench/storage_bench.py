@@ -16,7 +16,6 @@ import hashlib
 import os
 import platform
 import tempfile
-import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
@@ -25,7 +24,7 @@ from pathlib import Path
 
 import requests
 
-from tests.support.gunicorn import ADMIN_PASSWORD, GunicornServer, run_gunicorn
+from tests.support.gunicorn import ADMIN_PASSWORD, GunicornServer, PeakSampler, run_gunicorn, server_rss_mib
 from tests.support.webdav import nginx_webdav
 
 MIB = 1024 * 1024
@@ -53,45 +52,6 @@ class Result:
         )
 
 
-def rss_kib(pid: int) -> int:
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    except OSError:
-        pass
-    return 0
-
-
-def server_rss_mib(server: GunicornServer) -> float:
-    return sum(rss_kib(pid) for pid in [server.master_pid, *server.worker_pids()]) / 1024
-
-
-class PeakSampler:
-    """Samples the server's total RSS in a thread; `peak` is the highest sum seen."""
-
-    def __init__(self, server: GunicornServer, interval: float = 0.02) -> None:
-        self.server = server
-        self.interval = interval
-        self.peak = 0.0
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            self.peak = max(self.peak, server_rss_mib(self.server))
-            time.sleep(self.interval)
-
-    def __enter__(self) -> PeakSampler:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        self._stop.set()
-        self._thread.join()
-        self.peak = max(self.peak, server_rss_mib(self.server))
-
-
 def make_source(path: Path, size: int) -> str:
     """A file of `size` bytes (a random MiB repeated); returns its sha256."""
     block = os.urandom(MIB)
@@ -101,6 +61,9 @@ def make_source(path: Path, size: int) -> str:
             piece = block[: min(MIB, size - offset)]
             handle.write(piece)
             digest.update(piece)
+        # Written back now, so the disk is not still busy with the source while we measure.
+        handle.flush()
+        os.fsync(handle.fileno())
     return digest.hexdigest()
 
 

@@ -9,6 +9,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -145,3 +146,46 @@ def run_cli(data_dir: Path, *arguments: str, extra_env: Mapping[str, str] | None
     if completed.returncode != 0:
         raise RuntimeError(f"flask {' '.join(arguments)} failed:\n{completed.stdout}\n{completed.stderr}")
     return completed.stdout
+
+
+# --- memory of the whole server (for benchmarks) ------------------------------------------
+
+
+def rss_kib(pid: int) -> int:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+def server_rss_mib(server: GunicornServer) -> float:
+    """Resident memory of the master and all workers together."""
+    return sum(rss_kib(pid) for pid in [server.master_pid, *server.worker_pids()]) / 1024
+
+
+class PeakSampler:
+    """Samples the server's total RSS in a thread; `peak` is the highest sum seen."""
+
+    def __init__(self, server: GunicornServer, interval: float = 0.02) -> None:
+        self.server = server
+        self.interval = interval
+        self.peak = 0.0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self.peak = max(self.peak, server_rss_mib(self.server))
+            time.sleep(self.interval)
+
+    def __enter__(self) -> PeakSampler:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._stop.set()
+        self._thread.join()
+        self.peak = max(self.peak, server_rss_mib(self.server))

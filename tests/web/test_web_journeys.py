@@ -4,6 +4,7 @@ stand-in), see and restore versions, share a link and open it elsewhere, log out
 
 from __future__ import annotations
 
+import base64
 import re
 import time
 from pathlib import Path
@@ -363,3 +364,23 @@ def test_folder_link_lists_its_files(page: Page, browser: Browser, make_site) ->
     assert download.value.suggested_filename == "notes.txt"
     assert Path(download.value.path()).read_bytes() == b"notes"
     guest_context.close()
+
+
+def test_uploader_link_adds_files_without_seeing_the_folder(page: Page, make_site) -> None:  # type: ignore[no-untyped-def]
+    site = make_site(with_editor=False)
+    client = site.app.test_client()
+    auth = {"Authorization": "Basic " + base64.b64encode(f"alice:{PASSWORD}".encode()).decode()}
+    inbox = client.post(f"/api/v1/containers/{site.home_id}/folders", json={"name": "Inbox"}, headers=auth)
+    inbox_id = inbox.get_json()["id"]
+    client.put(f"/api/v1/containers/{inbox_id}/files/private.txt", data=b"not for guests", headers=auth)
+    link = client.post(f"/api/v1/files/{inbox_id}/links", json={"role": "uploader"}, headers=auth).get_json()
+
+    page.goto(link["url"])
+    expect(page.locator("#shared-role")).to_have_text("You can add files here.")
+    expect(page.get_by_text("private.txt")).to_have_count(0)
+    page.set_input_files(
+        "#upload-input", files=[{"name": "report.pdf", "mimeType": "application/pdf", "buffer": b"%PDF-1.4"}]
+    )
+    expect(page.locator('#uploads li[data-name="report.pdf"] .status')).to_have_text("Done")
+    listing = client.get(f"/api/v1/containers/{inbox_id}", headers=auth).get_json()
+    assert {child["name"] for child in listing["children"]} == {"private.txt", "report.pdf"}

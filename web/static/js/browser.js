@@ -2,7 +2,7 @@
 // versions and sharing. All data comes from /api/v1 and /app/*.
 
 import { Api } from "./api.js";
-import { Editor, confirmAction, el, formatSize, formatTime, notify, pageData, promptText, showError, wireDialogs } from "./ui.js";
+import { Editor, confirmAction, el, formatSize, formatTime, notify, pageData, promptText, showError, uploadWithProgress, wireDialogs } from "./ui.js";
 
 const data = pageData();
 const api = new Api({ csrfToken: data.csrf_token });
@@ -357,34 +357,7 @@ function uploadFiles(files) {
     return;
   }
   const folderId = state.folderId;
-  const list = document.getElementById("uploads");
-  const jobs = [...files].map((file) => {
-    const progress = el("progress", { max: 100, value: 0, "aria-label": `Uploading ${file.name}` });
-    const status = el("span", { className: "status" }, "Waiting…");
-    const item = el("li", { className: "upload", dataset: { name: file.name } }, el("span", { className: "upload-name" }, file.name), progress, status);
-    list.append(item);
-    return { file, item, progress, status };
-  });
-  return Promise.all(
-    jobs.map(async ({ file, item, progress, status }) => {
-      status.textContent = "0 %";
-      try {
-        await api.upload(api.uploadUrl(folderId, file.name), file, (loaded, total) => {
-          const percent = total ? Math.round((loaded / total) * 100) : 100;
-          progress.value = percent;
-          status.textContent = `${percent} %`;
-        });
-        progress.value = 100;
-        status.textContent = "Done";
-        item.classList.add("done");
-        setTimeout(() => item.remove(), 10000);
-      } catch (error) {
-        status.textContent = error.message;
-        item.classList.add("failed");
-        item.append(el("button", { type: "button", className: "link-button", onclick: () => item.remove() }, "Dismiss"));
-      }
-    }),
-  ).then(() => {
+  return uploadWithProgress(api, files, (file) => api.uploadUrl(folderId, file.name)).then(() => {
     if (state.folderId === folderId) return loadFolder(folderId, { keepNotice: true });
     return null;
   });

@@ -3,7 +3,7 @@
 // every call carries the token in `Public-Token`.
 
 import { Api } from "./api.js";
-import { Editor, el, formatSize, formatTime, notify, pageData, saveBlob, showError } from "./ui.js";
+import { Editor, el, formatSize, formatTime, notify, pageData, saveBlob, showError, uploadWithProgress } from "./ui.js";
 
 const data = pageData();
 const api = new Api({ publicToken: data.token });
@@ -44,7 +44,25 @@ function fileRow(node) {
   );
 }
 
+function showUploader() {
+  // An uploader link may add files to its folder but not see what is there.
+  document.title = "Add files · Docbridge";
+  document.getElementById("shared-name").textContent = "Add files";
+  document.getElementById("shared-role").textContent = ROLE_TEXT.uploader;
+  document.getElementById("shared-actions").hidden = true;
+  document.getElementById("shared-upload").hidden = false;
+  const input = document.getElementById("upload-input");
+  input.addEventListener("change", () => {
+    const files = [...input.files];
+    input.value = "";
+    if (files.length) uploadWithProgress(api, files, (file) => api.uploadUrl(data.node_id, file.name));
+  });
+  document.getElementById("shared").hidden = false;
+  document.body.dataset.ready = "true";
+}
+
 async function show() {
+  if (data.role === "uploader") return showUploader();
   const node = await api.file(data.node_id);
   document.title = `${node.name} · Docbridge`;
   document.getElementById("shared-name").textContent = node.name;

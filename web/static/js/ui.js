@@ -125,6 +125,41 @@ export function confirmAction({ title, text, okLabel }) {
   });
 }
 
+/**
+ * Upload `files`, each with its own progress bar in the page's #uploads list.
+ * `urlFor(file)` names where each one is PUT; resolves when all have finished.
+ */
+export function uploadWithProgress(api, files, urlFor) {
+  const list = document.getElementById("uploads");
+  const jobs = [...files].map((file) => {
+    const progress = el("progress", { max: 100, value: 0, "aria-label": `Uploading ${file.name}` });
+    const status = el("span", { className: "status" }, "Waiting…");
+    const item = el("li", { className: "upload", dataset: { name: file.name } }, el("span", { className: "upload-name" }, file.name), progress, status);
+    list.append(item);
+    return { file, item, progress, status };
+  });
+  return Promise.all(
+    jobs.map(async ({ file, item, progress, status }) => {
+      status.textContent = "0 %";
+      try {
+        await api.upload(urlFor(file), file, (loaded, total) => {
+          const percent = total ? Math.round((loaded / total) * 100) : 100;
+          progress.value = percent;
+          status.textContent = `${percent} %`;
+        });
+        progress.value = 100;
+        status.textContent = "Done";
+        item.classList.add("done");
+        setTimeout(() => item.remove(), 10000);
+      } catch (error) {
+        status.textContent = error.message;
+        item.classList.add("failed");
+        item.append(el("button", { type: "button", className: "link-button", onclick: () => item.remove() }, "Dismiss"));
+      }
+    }),
+  );
+}
+
 /** Save a Blob under `name` through a temporary link. */
 export function saveBlob(blob, name) {
   const url = URL.createObjectURL(blob);

@@ -22,7 +22,7 @@ from wopi import views
 from wopi.client import DiscoveryClient, WopiClients
 from wopi.driver import WopiDriver, provider_for
 from wopi.host import VALIDATOR_AUDIENCE, WopiHost
-from wopi.store import ReleasedLockStore, UserInfoStore
+from wopi.store import UserInfoStore
 
 MANIFEST = Manifest(
     id="wopi",
@@ -67,7 +67,7 @@ def build_runtime(services: Services) -> views.WopiRuntime:
         for app_settings in settings.wopi.apps
     ]
     wopi_clients = WopiClients(clients)
-    host = WopiHost(services, wopi_clients, UserInfoStore(services.engine), ReleasedLockStore(services.engine))
+    host = WopiHost(services, wopi_clients, UserInfoStore(services.engine))
     runtime = views.WopiRuntime(host, wopi_clients)
 
     def changed(client: DiscoveryClient) -> None:

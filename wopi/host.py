@@ -44,7 +44,7 @@ from wopi.checkfileinfo import Caller, HostUrls, check_file_info
 from wopi.client import WopiClients
 from wopi.proofkeys import ProofKeys, ProofResult, verify_proof
 from wopi.relative import TargetMode, free_name, renamed, resolve_relative_target
-from wopi.store import MAX_USER_INFO_CHARS, ReleasedLockStore, UserInfoStore
+from wopi.store import MAX_USER_INFO_CHARS, UserInfoStore
 from wopi.utf7 import decode_header_name, encode_header_name
 
 log = logging.getLogger(__name__)
@@ -119,14 +119,12 @@ class WopiHost:
         services: Services,
         clients: WopiClients,
         user_info: UserInfoStore,
-        released: ReleasedLockStore,
         clock: Callable[[], datetime] = now_utc,
     ) -> None:
         self.services = services
         self.settings = services.settings
         self.clients = clients
         self.user_info = user_info
-        self.released = released
         self.clock = clock
 
     # --- who is calling -----------------------------------------------------------------
@@ -277,9 +275,7 @@ class WopiHost:
         and unlocked)."""
         self._require_write(session)
         node = self._file(session)
-        last = self.released.get(str(session.file_id))
-        released = locks.ReleasedLock(*last) if last else None
-        decision = locks.decide_put_file(self._current_lock(session.file_id), lock_id, node.size, self.clock(), released)
+        decision = locks.decide_put_file(self._current_lock(session.file_id), lock_id, node.size, self.clock())
         self._raise_conflict(decision)
         limit = self.settings.storage.max_upload_bytes or None
         return self.services.storage.write_version(
@@ -338,7 +334,6 @@ class WopiHost:
             return None
 
         self.services.locks.update(session.file_id, release, self.clock())
-        self.released.put(str(session.file_id), presented, self.clock())
         return node
 
     def rename(self, session: WopiSession, lock_id: str | None, requested_header: str | None) -> str:

@@ -16,7 +16,6 @@ from core.errors import BadRequest
 from storage.types import Lock
 
 MAX_LOCK_ID_LENGTH = 1024
-RELEASED_LOCK_GRACE_SECONDS = 120
 
 
 class LockAction(enum.StrEnum):
@@ -39,14 +38,6 @@ class LockDecision:
     @property
     def is_conflict(self) -> bool:
         return self.action is LockAction.CONFLICT
-
-
-@dataclass(frozen=True, slots=True)
-class ReleasedLock:
-    """The lock a WOPI Unlock removed last, and when."""
-
-    lock_id: str
-    released_at: datetime
 
 
 def active_lock(current: Lock | None, now: datetime) -> Lock | None:
@@ -119,23 +110,13 @@ def decide_put_file(
     lock_id: str | None,
     file_size: int,
     now: datetime,
-    released: ReleasedLock | None = None,
 ) -> LockDecision:
     """PutFile: locked → the lock must match; unlocked → only a 0-byte file may be written
-    (how a WOPI client fills a file it has just created), or a save that presents the lock
-    released less than `RELEASED_LOCK_GRACE_SECONDS` ago (a client that unlocks before its
-    last save on close must not lose that save)."""
+    (how a WOPI client fills a file it has just created)."""
     held = active_lock(current, now)
     if held is None:
         if file_size == 0:
             return LockDecision(LockAction.ALLOW)
-        if (
-            released is not None
-            and lock_id
-            and released.lock_id == lock_id
-            and timedelta(0) <= now - released.released_at <= timedelta(seconds=RELEASED_LOCK_GRACE_SECONDS)
-        ):
-            return LockDecision(LockAction.ALLOW, reason="saved with a lock released moments ago")
         return _conflict(None, "the file is not locked and not empty")
     if held.lock_id != lock_id:
         return _conflict(held, "the lock does not match")

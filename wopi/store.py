@@ -1,6 +1,5 @@
 """What the WOPI host keeps besides files and locks: the per-user ``UserInfo`` a WOPI client
-stores with PutUserInfo and reads back in CheckFileInfo, and the lock each file's last WOPI
-Unlock released (so a save that arrives just after its session unlocked is not refused).
+stores with PutUserInfo and reads back in CheckFileInfo.
 
 The table lives on the metadata store's `metadata` and is created by the migration on the
 ``wopi`` Alembic branch.
@@ -8,13 +7,11 @@ The table lives on the metadata store's `metadata` and is created by the migrati
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from sqlalchemy import Column, DateTime, String, Table, Text, insert, select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
-from storage.metadata.database import now_utc, utc, write_transaction
+from storage.metadata.database import now_utc, write_transaction
 from storage.metadata.schema import metadata
 
 MAX_USER_INFO_CHARS = 1024
@@ -26,15 +23,6 @@ user_info = Table(
     Column("info", Text, nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
 )
-
-released_locks = Table(
-    "wopi_released_locks",
-    metadata,
-    Column("file_id", String(400), primary_key=True),
-    Column("lock_id", String(1024), nullable=False),
-    Column("released_at", DateTime(timezone=True), nullable=False),
-)
-
 
 def _upsert(engine: Engine, table: Table, key: str, key_value: str, values: dict[str, object]) -> None:
     """Update the row, or insert it; a concurrent first insert loses and updates instead."""
@@ -48,19 +36,6 @@ def _upsert(engine: Engine, table: Table, key: str, key_value: str, values: dict
         except IntegrityError:
             if attempt:
                 raise
-
-
-class ReleasedLockStore:
-    def __init__(self, engine: Engine) -> None:
-        self.engine = engine
-
-    def get(self, file_id: str) -> tuple[str, datetime] | None:
-        with self.engine.connect() as connection:
-            row = connection.execute(select(released_locks).where(released_locks.c.file_id == file_id)).first()
-        return None if row is None else (str(row.lock_id), utc(row.released_at))
-
-    def put(self, file_id: str, lock_id: str, released_at: datetime) -> None:
-        _upsert(self.engine, released_locks, "file_id", file_id, {"lock_id": lock_id, "released_at": released_at})
 
 
 class UserInfoStore:

@@ -140,21 +140,8 @@ def test_conflicts_say_why() -> None:
     assert decision.is_conflict and decision.reason
 
 
-JUST_RELEASED = locks.ReleasedLock("L", NOW - timedelta(seconds=5))
-LONG_RELEASED = locks.ReleasedLock("L", NOW - timedelta(seconds=locks.RELEASED_LOCK_GRACE_SECONDS + 1))
-
-
-@pytest.mark.parametrize(
-    ("current", "presented", "released", "action", "answer"),
-    [
-        (None, "L", JUST_RELEASED, A.ALLOW, ""),  # the save on close after an early Unlock
-        (None, "other", JUST_RELEASED, A.CONFLICT, ""),
-        (None, None, JUST_RELEASED, A.CONFLICT, ""),
-        (None, "L", LONG_RELEASED, A.CONFLICT, ""),
-        (held("M"), "L", JUST_RELEASED, A.CONFLICT, "M"),  # someone else locked since
-        (None, "L", locks.ReleasedLock("L", NOW + timedelta(seconds=30)), A.CONFLICT, ""),
-    ],
-)
-def test_put_file_after_release(current, presented, released, action, answer) -> None:  # type: ignore[no-untyped-def]
-    decision = locks.decide_put_file(current, presented, 10, NOW, released)
-    assert (decision.action, decision.current_lock) == (action, answer)
+def test_put_file_after_unlock_is_refused() -> None:
+    """WOPI: an unlocked, non-empty file takes no PutFile, whatever lock id is presented,
+    even the one that was just released."""
+    decision = locks.decide_put_file(None, "L", 10, NOW)
+    assert (decision.action, decision.current_lock) == (A.CONFLICT, "")

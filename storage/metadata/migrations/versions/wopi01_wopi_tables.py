@@ -1,4 +1,4 @@
-"""wopi host tables: per-user UserInfo, the lock each file's last Unlock released
+"""wopi host tables: per-user UserInfo
 
 Revision ID: wopi01
 Revises: 0001
@@ -23,15 +23,7 @@ def upgrade() -> None:
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("user_id", name=op.f("pk_wopi_user_info")),
     )
-    op.create_table(
-        "wopi_released_locks",
-        sa.Column("file_id", sa.String(400), nullable=False),
-        sa.Column("lock_id", sa.String(1024), nullable=False),
-        sa.Column("released_at", sa.DateTime(timezone=True), nullable=False),
-        sa.PrimaryKeyConstraint("file_id", name=op.f("pk_wopi_released_locks")),
-    )
 
 
 def downgrade() -> None:
-    op.drop_table("wopi_released_locks")
     op.drop_table("wopi_user_info")

@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Error as PlaywrightError
 
 from tests.web.conftest import PASSWORD, log_in, shoot
 
@@ -19,6 +20,7 @@ pytestmark = pytest.mark.slow
 
 UPLOAD_BYTES = 3 * 1024 * 1024 + 17
 EDITED = b"PK-edited in the Document Server"
+STANDIN_STATE = "(s => s ? {status: s.status, config: s.config, answer: s.answer || null} : null)(window.__standin)"
 
 
 def row(page: Page, name: str):  # type: ignore[no-untyped-def]
@@ -41,10 +43,13 @@ def document_server_config(page: Page) -> dict[str, Any]:
     deadline = time.monotonic() + 15
     while True:
         frame = page.frame(name="docbridge-editor")
-        status = frame.evaluate("window.__standin ? window.__standin.status : ''") if frame else ""
-        if status == "ready":
-            return dict(frame.evaluate("window.__standin.config"))  # type: ignore[union-attr]
-        assert status != "error", frame.evaluate("window.__standin.answer")  # type: ignore[union-attr]
+        try:
+            state = frame.evaluate(STANDIN_STATE) if frame else None
+        except PlaywrightError:
+            state = None  # the frame is still navigating from the launch form to the editor page
+        if state and state["status"] == "ready":
+            return dict(state["config"])
+        assert not state or state["status"] != "error", state.get("answer")
         assert time.monotonic() < deadline, "the editor did not load the document"
         time.sleep(0.05)
 

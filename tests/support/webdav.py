@@ -56,13 +56,11 @@ http {{
 
 @dataclass(frozen=True)
 class WebDavServer:
+    """`url` is the WebDAV tree (ending in /dav/); `root` is the folder nginx serves it from,
+    for tests that check what was stored without asking the code under test."""
+
     url: str
     root: Path
-
-    def files(self, prefix: str) -> list[str]:
-        """Paths of the files stored under `prefix` (relative to /dav/), read from disk."""
-        base = self.root / prefix.strip("/")
-        return sorted(str(path.relative_to(base)) for path in base.rglob("*") if path.is_file())
 
 
 def _binary() -> str:

@@ -106,5 +106,10 @@ def log_in(page: Page, site: Site, password: str = PASSWORD, *, expect_success: 
 
 
 def shoot(page: Page, name: str) -> None:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"))
+    """Screenshot a main screen. `WEB_SCREENSHOTS=1` writes it to docs/screenshots/ (how the
+    README's pictures are refreshed); otherwise the tree is left as it is."""
+    image = page.screenshot()
+    assert image.startswith(b"\x89PNG")
+    if os.environ.get("WEB_SCREENSHOTS") == "1":
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        (SCREENSHOTS / f"{name}.png").write_bytes(image)

@@ -15,6 +15,8 @@ preload_app = True
 timeout = 300
 graceful_timeout = 30
 keepalive = 5
+# The path without its query string: access tokens travel in WOPI and download URLs.
+access_log_format = '%(h)s "%(m)s %(U)s %(H)s" %(s)s %(B)s %(L)ss "%(a)s"'
 accesslog = "-" if os.environ.get("DOCBRIDGE_ACCESS_LOG", "") not in ("", "0", "false") else None
 errorlog = "-"
 forwarded_allow_ips = os.environ.get("DOCBRIDGE_FORWARDED_ALLOW_IPS", "127.0.0.1")

@@ -204,6 +204,9 @@ def put_file(container_id: str, name: str) -> tuple[Response, int]:
     if not parent.is_folder:
         raise BadRequest("the id does not point to a folder")
     origin = _origin(principal, "upload")
+    if not found.access.permissions(principal, parent).read:
+        # A drop-box visitor (uploader link) never sees, and so never replaces, what is there.
+        name = found.storage.free_child_name(parent.id, name)
     existing = found.storage.find_child(parent.id, name)
     if existing is None:
         created = found.storage.create_file(parent.id, name, request.stream, origin, max_bytes=_upload_limit())

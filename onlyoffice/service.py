@@ -385,7 +385,7 @@ class OnlyofficeService:
             raise BadRequest("the file has no folder")
         principal = self.principal_of(grant)
         self.services.access.check(principal, node.parent_id, write=True, read=False)
-        name = self._free_name(node.parent_id, title)
+        name = self.services.storage.free_child_name(node.parent_id, title)
         origin = SaveOrigin(principal.user_id, principal.display_name or principal.name, SAVE_SOURCE,
                             comment=f"saved as from {node.name}")
         with self.http.download(self.client.to_internal(url)) as download:
@@ -427,7 +427,7 @@ class OnlyofficeService:
                                      timeout_seconds=self.options.timeout_seconds)
         assert result.file_url is not None
         stem = node.name.rsplit(".", 1)[0] if "." in node.name else node.name
-        name = self._free_name(node.parent_id, f"{stem}.{target}")
+        name = self.services.storage.free_child_name(node.parent_id, f"{stem}.{target}")
         origin = SaveOrigin(principal.user_id, principal.display_name or principal.name, SAVE_SOURCE,
                             comment=f"converted from {node.name}")
         with self.http.download(result.file_url) as download:
@@ -436,17 +436,6 @@ class OnlyofficeService:
         converted = format_for(target)
         assert converted is not None
         return created, converted
-
-    def _free_name(self, folder_id: ResourceId, wanted: str) -> str:
-        stem, dot, ext = wanted.rpartition(".")
-        if not dot:
-            stem, ext = wanted, ""
-        candidate = wanted
-        counter = 1
-        while self.services.storage.find_child(folder_id, candidate) is not None:
-            counter += 1
-            candidate = f"{stem} ({counter}).{ext}" if ext else f"{stem} ({counter})"
-        return candidate
 
     # --- admin commands ---------------------------------------------------------------
 

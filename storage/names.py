@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Callable
 
-from core.errors import InvalidName
+from core.errors import AlreadyExists, InvalidName
 
 MAX_NAME_BYTES = 255
 
@@ -30,3 +31,15 @@ def split_extension(name: str) -> tuple[str, str]:
     if not dot or not stem:
         return name, ""
     return stem, "." + ext
+
+
+def free_name(wanted: str, is_taken: Callable[[str], bool], attempts: int = 1000) -> str:
+    """`wanted`, or ``stem (n).ext`` with the first n from 2 on that is free."""
+    if not is_taken(wanted):
+        return wanted
+    stem, ext = split_extension(wanted)
+    for number in range(2, attempts + 2):
+        candidate = validate_name(f"{stem} ({number}){ext}")
+        if not is_taken(candidate):
+            return candidate
+    raise AlreadyExists(f"no free name near {wanted!r}")

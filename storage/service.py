@@ -26,7 +26,7 @@ from storage.interface import BlobStore
 from storage.metadata.database import is_postgresql, now_utc, utc, write_transaction
 from storage.metadata.schema import nodes, pending_blobs, spaces, versions
 from storage.mimetypes import guess_mimetype
-from storage.names import validate_name
+from storage.names import free_name, validate_name
 from storage.types import FOLDER_MIMETYPE, Node, NodeKind, SaveOrigin, StoredBlob, Version
 
 log = logging.getLogger(__name__)
@@ -152,6 +152,10 @@ class StorageService:
                 .order_by(nodes.c.kind.desc(), nodes.c.name)
             )
             return [self._node(row) for row in rows]
+
+    def free_child_name(self, folder_id: ResourceId, wanted: str) -> str:
+        """`wanted`, or the first ``stem (n).ext`` not taken in the folder."""
+        return free_name(wanted, lambda name: self.find_child(folder_id, name) is not None)
 
     def find_child(self, folder_id: ResourceId, name: str) -> Node | None:
         with self.engine.connect() as connection:

@@ -38,12 +38,13 @@ from core.services import Services
 from core.tokens import AccessGrant, ViewMode, token_tail
 from storage.access import Principal
 from storage.metadata.database import now_utc
+from storage.names import free_name
 from storage.types import Lock, Node, SaveOrigin, Version
 from wopi import locks
 from wopi.checkfileinfo import Caller, HostUrls, check_file_info
 from wopi.client import WopiClients
 from wopi.proofkeys import ProofKeys, ProofResult, verify_proof
-from wopi.relative import TargetMode, free_name, renamed, resolve_relative_target
+from wopi.relative import TargetMode, renamed, resolve_relative_target
 from wopi.store import MAX_USER_INFO_CHARS, UserInfoStore
 from wopi.utf7 import decode_header_name, encode_header_name
 

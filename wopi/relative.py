@@ -10,7 +10,6 @@ keeps its own.
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable
 from dataclasses import dataclass
 
 from core.errors import NotImplementedFeature
@@ -48,18 +47,6 @@ def resolve_relative_target(
         return RelativeTarget(TargetMode.SUGGESTED, validate_name(wanted), overwrite=False)
     assert relative is not None
     return RelativeTarget(TargetMode.RELATIVE, validate_name(relative), overwrite)
-
-
-def free_name(wanted: str, is_taken: Callable[[str], bool], attempts: int = 1000) -> str:
-    """`wanted`, or ``stem (n).ext`` with the first n that is free."""
-    if not is_taken(wanted):
-        return wanted
-    stem, ext = split_extension(wanted)
-    for number in range(1, attempts + 1):
-        candidate = validate_name(f"{stem} ({number}){ext}")
-        if not is_taken(candidate):
-            return candidate
-    raise NotImplementedFeature("no free name near the suggested one")
 
 
 def renamed(current_name: str, requested_stem: str) -> str:

@@ -190,3 +190,17 @@ def test_openapi_document_lists_the_endpoints(client: FlaskClient) -> None:
     document = client.get("/api/v1/openapi.json").get_json()
     assert document["openapi"].startswith("3.")
     assert {"/me", "/containers/{id}", "/files/{id}/versions/{version}/restore", "/files/{id}/links"} <= set(document["paths"])
+
+
+def test_uploader_link_adds_files_and_never_replaces_or_reveals(client: FlaskClient, alice: TestUser) -> None:
+    folder_id = client.post(f"/api/v1/containers/{alice.home_id}/folders", json={"name": "Inbox"}, headers=alice.auth).get_json()["id"]
+    original = upload(client, alice, folder_id, "report.pdf", b"alice's report")
+    token = client.post(f"/api/v1/files/{folder_id}/links", json={"role": "uploader"}, headers=alice.auth).get_json()["token"]
+    headers = {"Public-Token": token}
+    dropped = client.put(f"/api/v1/containers/{folder_id}/files/report.pdf", data=b"a stranger's file", headers=headers)
+    assert dropped.status_code == 201 and dropped.get_json()["file_id"] != original
+    assert client.get(f"/api/v1/files/{original}/content", headers=alice.auth).data == b"alice's report"
+    names = [child["name"] for child in client.get(f"/api/v1/containers/{folder_id}", headers=alice.auth).get_json()["children"]]
+    assert names == ["report (2).pdf", "report.pdf"]
+    assert client.get(f"/api/v1/containers/{folder_id}", headers=headers).status_code == 403
+    assert client.get(f"/api/v1/files/{original}/content", headers=headers).status_code == 403

@@ -3,7 +3,8 @@ from __future__ import annotations
 import pytest
 
 from core.errors import InvalidName, NotImplementedFeature
-from wopi.relative import TargetMode, free_name, renamed, resolve_relative_target
+from storage.names import free_name
+from wopi.relative import TargetMode, renamed, resolve_relative_target
 
 
 @pytest.mark.parametrize(

@@ -273,7 +273,7 @@ def test_put_relative_suggested_extension_and_name(make_caller: Maker, alice: Te
     assert new.check_file_info().get_json()["BaseFileName"] == "report.foox"
     assert new.get_file().data == b"copy"
     again = put_relative(caller, **{"X_WOPI_SuggestedTarget": ".foox"}).get_json()  # type: ignore[attr-defined]
-    assert again["Name"] == "report (1).foox"
+    assert again["Name"] == "report (2).foox"
 
 
 def test_put_relative_exact_name_and_conflicts(make_caller: Maker, alice: TestUser) -> None:
@@ -283,7 +283,7 @@ def test_put_relative_exact_name_and_conflicts(make_caller: Maker, alice: TestUs
     assert first.get_json()["Name"] == "madeup.wopitestfoox"  # type: ignore[attr-defined]
     taken = put_relative(caller, b"two", **target)
     assert taken.status_code == 409  # type: ignore[attr-defined]
-    assert taken.headers["X-WOPI-ValidRelativeTarget"] == "madeup (1).wopitestfoox"  # type: ignore[attr-defined]
+    assert taken.headers["X-WOPI-ValidRelativeTarget"] == "madeup (2).wopitestfoox"  # type: ignore[attr-defined]
     refused = put_relative(caller, b"two", **target, X_WOPI_OverwriteRelativeTarget="false")
     assert refused.status_code == 409  # type: ignore[attr-defined]
     overwritten = put_relative(caller, b"three", **target, X_WOPI_OverwriteRelativeTarget="true")

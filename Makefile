@@ -7,7 +7,7 @@ DOCBRIDGE_HOST ?= 127.0.0.1
 DOCBRIDGE_PORT ?= 8080
 export DOCBRIDGE_HOST DOCBRIDGE_PORT
 
-.PHONY: run test lint typecheck bench bench-storage clean
+.PHONY: run test lint bench bench-storage bench-wopi bench-onlyoffice clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -36,6 +36,18 @@ bench-storage: $(VENV)/.dev-installed
 	bash scripts/install-test-deps.sh
 	$(PY) -m bench.storage_bench
 	$(PY) -m bench.storage_bench --backend webdav
+
+## WOPI benchmark: CheckFileInfo, GetFile, PutFile under wrk (see docs/benchmarks.md).
+bench-wopi: $(VENV)/.dev-installed
+	bash scripts/install-test-deps.sh
+	$(PY) -m bench.wopi_bench --markdown
+
+## ONLYOFFICE benchmark: callback save of 100 MiB against a plain download; open latency.
+bench-onlyoffice: $(VENV)/.dev-installed
+	$(PY) -m bench.onlyoffice_bench
+
+## Every benchmark, one after the other.
+bench: bench-storage bench-wopi bench-onlyoffice
 
 lint: $(VENV)/.dev-installed
 	$(PY) -m pip install --quiet ruff mypy

@@ -26,7 +26,7 @@ import web.health
 import web.views
 import wopi.extension
 from core.config import Settings, load_settings
-from core.errors import ServerError
+from core.errors import ServerError, StorageUnavailable
 from core.events import EventBus
 from core.instance import ensure_admin, instance_secret, prepare_data_dir
 from core.oidc import OidcVerifier
@@ -79,7 +79,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     app.extensions[EXTENSION_KEY] = found
     context.services = found
     ensure_admin(found.users, settings)
-    found.storage.sweep_orphans(settings.storage.orphan_grace_seconds)
+    _sweep_orphans(found)
     # The catalog exists before the app drivers register with it; defaults are checked after.
     registry.views.init_registry(app, found)
 
@@ -93,6 +93,15 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     web.views.init_app(app)
     commands.init_app(app)
     return app
+
+
+def _sweep_orphans(found: Services) -> None:
+    """Clean up after saves that died mid-way; a blob store that is briefly unreachable must
+    not keep Docbridge from starting (the next start or `flask storage gc` sweeps again)."""
+    try:
+        found.storage.sweep_orphans(found.settings.storage.orphan_grace_seconds)
+    except StorageUnavailable as error:
+        logging.getLogger(__name__).warning("skipped the orphan-blob sweep: %s", error.message)
 
 
 def _build_services(

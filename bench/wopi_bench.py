@@ -19,15 +19,14 @@ import platform
 import re
 import subprocess
 import tempfile
-import threading
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import requests
 
-from tests.support.gunicorn import GunicornServer, run_cli, run_gunicorn
+from bench.storage_bench import make_source
+from tests.support.gunicorn import GunicornServer, PeakSampler, run_cli, run_gunicorn, server_rss_mib
 
 MIB = 1024 * 1024
 WRK = "/usr/bin/wrk"
@@ -52,41 +51,6 @@ class Run:
             f"| {self.name} | {self.connections} × {self.seconds} s | {self.requests_per_second:.1f} | {transfer} "
             f"| {self.p50_ms:.1f} | {self.p99_ms:.1f} | {self.non_2xx} | {self.peak_rss_mib:.0f} (idle {self.idle_rss_mib:.0f}) |"
         )
-
-
-def rss_kib(pid: int) -> int:
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    except OSError:
-        return 0
-    return 0
-
-
-def server_rss_mib(server: GunicornServer) -> float:
-    return sum(rss_kib(pid) for pid in [server.master_pid, *server.worker_pids()]) / 1024
-
-
-class PeakSampler:
-    def __init__(self, server: GunicornServer) -> None:
-        self.server = server
-        self.peak = 0.0
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            self.peak = max(self.peak, server_rss_mib(self.server))
-            time.sleep(0.02)
-
-    def __enter__(self) -> PeakSampler:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        self._stop.set()
-        self._thread.join()
 
 
 def _ms(value: str) -> float:
@@ -132,14 +96,6 @@ def put_relative(base: WopiFile, name: str, source: Path) -> WopiFile:
     return WopiFile(response.json()["Url"])
 
 
-def make_source(path: Path, size: int) -> Path:
-    chunk = os.urandom(MIB)
-    with open(path, "wb") as out:
-        for _ in range(size // MIB):
-            out.write(chunk)
-    return path
-
-
 def measure(server: GunicornServer, name: str, url: str, connections: int, seconds: int,
             payload_bytes: int = 0, script: Path | None = None) -> Run:
     idle = server_rss_mib(server)
@@ -159,8 +115,9 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="wopi-bench-") as scratch:
         root = Path(scratch)
         data_dir = root / "data"
-        small = make_source(root / "one.bin", MIB)
-        large = make_source(root / "hundred.bin", 100 * MIB)
+        small, large = root / "one.bin", root / "hundred.bin"
+        make_source(small, MIB)
+        make_source(large, 100 * MIB)
         with run_gunicorn(data_dir, workers=options.workers, threads=options.threads) as server:
             output = run_cli(data_dir, "wopi", "test-file", "admin", extra_env={"DOCBRIDGE_PUBLIC_URL": server.url})
             wopi_src = re.search(r"WOPISrc: (\S+)", output).group(1)  # type: ignore[union-attr]

@@ -356,6 +356,10 @@ class Catalog:
             found.extend(r for r in self._external.live(self._clock()) if r.provider.name not in taken)
         return found
 
+    def external_names(self) -> list[str]:
+        """Names of the live providers that registered over HTTP."""
+        return [r.provider.name for r in self.registrations() if not r.builtin]
+
     def list_mimetypes(self) -> list[ListedMimetype]:
         return build_listing(self._configured, [r.provider for r in self.registrations()])
 

@@ -20,7 +20,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 import requests
 from sqlalchemy import delete, insert, select, update
@@ -202,7 +202,7 @@ def registration_from_json(text: str) -> ExternalRegistration:
 # --- the launch exchange (pure) -------------------------------------------------------------
 
 
-def launch_request_body(request: LaunchRequest, app_name: str) -> dict[str, Any]:
+def launch_request_body(request: LaunchRequest, app_name: str, public_base: str) -> dict[str, Any]:
     """What Docbridge POSTs to a provider's `launch_url` (documented in docs/app-registry.md)."""
     file = request.file
     body: dict[str, Any] = {
@@ -219,6 +219,7 @@ def launch_request_body(request: LaunchRequest, app_name: str) -> dict[str, Any]
         "access_token": request.access_token,
         "access_token_ttl": str(request.access_token_expires_at_ms),
         "lang": request.lang,
+        "wopi_src": f"{public_base}/wopi/files/{quote(str(file.id), safe='')}",
     }
     if request.template_id is not None:
         body["template_id"] = str(request.template_id)
@@ -269,6 +270,7 @@ class LaunchClient:
     session: requests.Session
     secret: str
     timeout_seconds: float
+    public_base: str  # Docbridge as providers reach it, for the WOPISrc they read and save through
 
 
 class ExternalDriver:
@@ -281,7 +283,7 @@ class ExternalDriver:
     def launch(self, request: LaunchRequest) -> Launch:
         """Ask the provider where the browser goes. Any failure (unreachable, timeout,
         redirect, non-2xx, oversized or malformed answer) is an UpstreamError."""
-        body = launch_request_body(request, self._registration.provider.name)
+        body = launch_request_body(request, self._registration.provider.name, self._client.public_base)
         url = self._registration.launch_url
         try:
             with self._client.session.post(

@@ -58,6 +58,7 @@ def init_registry(app: Flask, found: Services) -> Catalog:
             session=session,
             secret=settings.app_registry.provider_secret,
             timeout_seconds=settings.app_registry.launch_timeout_seconds,
+            public_base=settings.public_base,
         ),
     )
     catalog = Catalog(settings.app_registry.mimetypes, external=store, settings_source=_mimetypes_source())

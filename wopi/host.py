@@ -36,6 +36,7 @@ from core.errors import (
 from core.ids import ResourceId
 from core.services import Services
 from core.tokens import AccessGrant, ViewMode, token_tail
+from registry.providers import audience_for
 from storage.access import Principal
 from storage.metadata.database import now_utc
 from storage.names import free_name
@@ -134,7 +135,7 @@ class WopiHost:
         """Verify the access token for this file against every accepted audience."""
         if not token:
             raise InvalidToken("missing access token")
-        audiences = [*self.clients.audiences(), VALIDATOR_AUDIENCE]
+        audiences = [*self.clients.audiences(), VALIDATOR_AUDIENCE, *self._external_audiences()]
         last_error: InvalidToken = InvalidToken("invalid access token")
         for audience in audiences:
             try:
@@ -148,6 +149,12 @@ class WopiHost:
             return WopiSession(token, grant, client.name if client else "")
         log.info("WOPI: refused token %s for %s: %s", token_tail(token), file_id, last_error.message)
         raise last_error
+
+    def _external_audiences(self) -> list[str]:
+        """Apps that registered over HTTP reach files through this WOPI host too: the
+        registry hands them the file's WOPISrc with their token."""
+        catalog = self.services.catalog
+        return [audience_for(name) for name in catalog.external_names()] if catalog is not None else []
 
     def _check_link(self, link_id: str) -> None:
         """A public link's token dies with the link (revoked or expired)."""

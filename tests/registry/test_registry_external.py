@@ -177,7 +177,7 @@ def _driver(provider: StandInProvider, secret: str = "s3cret", path: str = "/lau
     registration = parse_registration(
         {"name": "Draw", "mimetypes": [ODT], "launch_url": provider.url + path}, max_ttl_seconds=600
     )
-    return ExternalDriver(registration, LaunchClient(requests.Session(), secret, timeout_seconds=5))
+    return ExternalDriver(registration, LaunchClient(requests.Session(), secret, timeout_seconds=5, public_base="http://docbridge.test"))
 
 
 def test_launch_call_sends_the_documented_body(provider: StandInProvider) -> None:
@@ -193,6 +193,7 @@ def test_launch_call_sends_the_documented_body(provider: StandInProvider) -> Non
         "access_token": "tok",
         "access_token_ttl": "1800000000000",
         "lang": "de",
+        "wopi_src": "http://docbridge.test/wopi/files/docbridge%24space%21file",
     }
 
 

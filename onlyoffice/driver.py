@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from urllib.parse import urlencode
 
 from core.config import OnlyofficeSettings
-from onlyoffice.formats import FORMATS, OOXML_TARGET, registry_mimetypes
+from onlyoffice.formats import FORMATS, registry_mimetypes
 from registry.providers import AppProvider, Launch, LaunchRequest
 
 
@@ -29,9 +29,17 @@ class OnlyofficeDriver:
         )
 
 
+TEMPLATE_TARGETS = {"dotx": "docx", "dotm": "docm", "xltx": "xlsx", "xltm": "xlsm", "potx": "pptx", "potm": "pptm"}
+
+
 def provider_for(options: OnlyofficeSettings) -> AppProvider:
     """What `/app/list` shows: every mimetype of the formats table (edit, view, convert)."""
-    target_ext = {FORMATS[ext].mimetypes[0]: ext for ext in OOXML_TARGET.values()}
+    # As in oCIS: a template's mimetype names the kind of file a new document from it becomes.
+    target_ext = {
+        FORMATS[template].mimetypes[0]: document
+        for template, document in TEMPLATE_TARGETS.items()
+        if template in FORMATS
+    }
     return AppProvider(
         name=options.name,
         mimetypes=registry_mimetypes(),

@@ -68,3 +68,14 @@ def test_registry_mimetypes_cover_edit_view_and_convert_once() -> None:
         assert expected in mimetypes
     assert "application/octet-stream" not in mimetypes
     assert all(fmt.mimetypes for fmt in FORMATS.values())
+
+
+def test_target_ext_is_only_for_templates() -> None:
+    from core.config import OnlyofficeSettings
+    from onlyoffice.driver import provider_for
+    from storage.mimetypes import guess_mimetype
+
+    target_ext = provider_for(OnlyofficeSettings(document_server_url="http://ds.test/")).target_ext
+    assert target_ext[guess_mimetype("a.dotx")] == "docx"
+    assert target_ext[guess_mimetype("a.potx")] == "pptx"
+    assert guess_mimetype("a.docx") not in target_ext

@@ -49,8 +49,8 @@ bench-onlyoffice: $(VENV)/.dev-installed
 ## Every benchmark, one after the other.
 bench: bench-storage bench-wopi bench-onlyoffice
 
+## ruff and mypy --strict (also run as part of make test).
 lint: $(VENV)/.dev-installed
-	$(PY) -m pip install --quiet ruff mypy
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy
 

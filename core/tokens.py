@@ -17,7 +17,7 @@ from typing import Any
 
 import jwt
 
-from core.errors import InvalidToken
+from core.errors import BadRequest, InvalidToken
 from core.ids import ResourceId, parse_resource_id
 
 ALGORITHM = "HS256"
@@ -125,9 +125,9 @@ class TokenService:
         if now is not None and payload["exp"] <= now:
             raise InvalidToken("the access token has expired")
         try:
-            bound_file = parse_resource_id(payload["fid"])
+            bound_file = parse_resource_id(str(payload["fid"]))
             mode = ViewMode(payload["mode"])
-        except Exception:
+        except (BadRequest, ValueError):
             raise InvalidToken("invalid access token") from None
         if file_id is not None and bound_file != file_id:
             raise InvalidToken("the access token is for another file")

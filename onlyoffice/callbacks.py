@@ -15,6 +15,7 @@ import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 from core.errors import BadRequest
 
@@ -134,9 +135,12 @@ def author_of(callback: Callback, bound_user_id: str) -> str:
 
 
 def dedupe_key(callback: Callback, kind: CallbackAction) -> str:
-    """Identifies one save across DS retries: (key, kind, lastsave, url), hashed. A retry
-    resends the same body; every new assembly has a new cache url."""
-    marker = f"{callback.last_save or ''}\n{callback.url or ''}"
+    """Identifies one save across DS retries: (key, kind, lastsave, path of url), hashed.
+
+    A DS retry runs the save callback again and signs the cache link afresh: the query
+    (``md5``, ``expires``) changes every second, while ``lastsave`` (time of the last change
+    saved) and the link's path (one per assembly) stay. So the query is left out."""
+    marker = f"{callback.last_save or ''}\n{urlsplit(callback.url).path if callback.url else ''}"
     digest = hashlib.sha256(f"{callback.key}\n{kind.value}\n{marker}".encode()).hexdigest()
     return f"onlyoffice:{digest}"
 

@@ -39,6 +39,17 @@ def _ds_body(fields: list[tuple[str, Any]]) -> dict[str, Any]:
     return {name: value for name, value in fields if value is not None}
 
 
+def _save(key: str, status: int, user: str, url: str, *, changes_url: str | None = None,
+          changes: list[dict[str, Any]] | None = None, users: list[str] | None = None,
+          actions: list[dict[str, Any]] | None = None, lastsave: str = "2026-11-21T10:00:05.123Z",
+          forcesave_type: int | None = None) -> dict[str, Any]:
+    """A status 2/3/6/7 body as commandSfcCallback fills it."""
+    history = {"serverVersion": "9.0.4", "changes": changes} if changes is not None else None
+    return _ds_body([("key", key), ("status", status), ("url", url), ("changesurl", changes_url), ("history", history),
+                     ("users", users or [user]), ("actions", actions), ("lastsave", lastsave),
+                     ("notmodified", False), ("forcesavetype", forcesave_type), ("filetype", "docx")])
+
+
 def _post_like_the_ds(url: str, body: dict[str, Any], *, header: str = "Authorization", age: int = 0,
                       reduce_header: bool = True) -> requests.Response:
     """POST a callback as DocsCoServer does: body token over the full body, header token
@@ -88,6 +99,11 @@ def test_document_url_with_a_custom_header_and_clock_skew(start_docbridge: Calla
         assert get("AuthorizationJwt", _jwt({"payload": {"url": url}}, age=400)).status_code == 403
         # The token in the wrong header is no token at all.
         assert get("Authorization", _jwt({"payload": {"url": url}})).status_code == 403
+        # Callbacks carry their header token under the same name; the body token is checked first.
+        config = docbridge.open_config(alice, file_id)
+        joined = _ds_body([("key", config["document"]["key"]), ("status", 1), ("users", [alice.id]),
+                           ("actions", [{"type": 1, "userid": alice.id}])])
+        _assert_ds_accepts(_post_like_the_ds(config["editorConfig"]["callbackUrl"], joined, header="AuthorizationJwt"))
 
 
 def test_presence_callbacks_are_acknowledged_even_for_unknown_keys(docbridge: Docbridge,
@@ -119,10 +135,8 @@ def test_a_large_history_arrives_only_in_the_body_token(docbridge: Docbridge, ds
     ds.edit(session.key, alice.id, EDITED)
     url, changes_url = ds._cache_url(session)
     changes = [{"created": "2026-11-21 10:00:00", "user": {"id": alice.id, "name": "alice"}}] * 200
-    body = _ds_body([("key", session.key), ("status", 2), ("url", url), ("changesurl", changes_url),
-                     ("history", {"serverVersion": "9.0.4", "changes": changes}), ("users", [alice.id]),
-                     ("actions", [{"type": 0, "userid": alice.id}]), ("lastsave", "2026-11-21T10:00:05.123Z"),
-                     ("notmodified", False), ("filetype", "docx")])
+    body = _save(session.key, 2, alice.id, url, changes_url=changes_url, changes=changes,
+                 actions=[{"type": 0, "userid": alice.id}])
     assert len(_jwt({"payload": body})) > DS_MAX_HEADER_TOKEN
     _assert_ds_accepts(_post_like_the_ds(config["editorConfig"]["callbackUrl"], body))
     assert docbridge.content(alice, file_id) == EDITED
@@ -138,20 +152,17 @@ def test_save_button_forcesave_is_authored_by_the_clicker(docbridge: Docbridge, 
     session = ds.open(config)
     ds.edit(session.key, alice.id, EDITED)
     url, _changes = ds._cache_url(session)
-    body = _ds_body([("key", session.key), ("status", 6), ("url", url), ("users", [alice.id, bob.id]),
-                     ("actions", [{"type": 2, "userid": bob.id}]), ("lastsave", "2026-11-21T10:00:05.123Z"),
-                     ("notmodified", False), ("forcesavetype", 1), ("filetype", "docx")])
+    body = _save(session.key, 6, alice.id, url, actions=[{"type": 2, "userid": bob.id}], forcesave_type=1)
     _assert_ds_accepts(_post_like_the_ds(config["editorConfig"]["callbackUrl"], body))
     versions = docbridge.versions(alice, file_id)
     assert [v["version"] for v in versions] == [1, 2]
     assert versions[-1]["author_id"] == bob.id
-    # Timer (2) and command (0) forcesaves: author is users[0].
+    # Timer (2) and command (0) forcesaves carry no actions: the author is users[0], the last changer.
     for forcesave_type in (0, 2):
         ds.edit(session.key, alice.id, EDITED + bytes([forcesave_type]))
         url, _changes = ds._cache_url(session)
-        body = _ds_body([("key", session.key), ("status", 6), ("url", url), ("users", [alice.id, bob.id]),
-                         ("lastsave", f"2026-11-21T10:0{forcesave_type}:09.000Z"), ("notmodified", False),
-                         ("forcesavetype", forcesave_type), ("filetype", "docx")])
+        body = _save(session.key, 6, alice.id, url, lastsave=f"2026-11-21T10:0{forcesave_type}:09.000Z",
+                     forcesave_type=forcesave_type)
         _assert_ds_accepts(_post_like_the_ds(config["editorConfig"]["callbackUrl"], body))
     versions = docbridge.versions(alice, file_id)
     assert [v["author_id"] for v in versions] == [alice.id, bob.id, alice.id, alice.id]
@@ -171,10 +182,8 @@ def test_saved_url_on_the_browser_facing_address_is_fetched_from_the_internal_on
     ds.edit(session.key, alice.id, EDITED)
     url, changes_url = ds._cache_url(session)
     assert url.startswith(public)
-    body = _ds_body([("key", session.key), ("status", 2), ("url", url), ("changesurl", changes_url),
-                     ("history", {"serverVersion": "9.0.4", "changes": []}), ("users", [alice.id]),
-                     ("actions", [{"type": 0, "userid": alice.id}]), ("lastsave", "2026-11-21T10:00:05.123Z"),
-                     ("notmodified", False), ("filetype", "docx")])
+    body = _save(session.key, 2, alice.id, url, changes_url=changes_url, changes=[],
+                 actions=[{"type": 0, "userid": alice.id}])
     _assert_ds_accepts(_post_like_the_ds(config["editorConfig"]["callbackUrl"], body))
     assert docbridge.content(alice, file_id) == EDITED
 
@@ -193,10 +202,8 @@ def test_a_retried_save_with_a_freshly_signed_link_stores_once_and_is_acknowledg
     url, changes_url = ds._cache_url(session)
 
     def body(link: str) -> dict[str, Any]:
-        return _ds_body([("key", session.key), ("status", 2), ("url", link), ("changesurl", changes_url),
-                         ("history", {"serverVersion": "9.0.4", "changes": []}), ("users", [alice.id]),
-                         ("actions", [{"type": 0, "userid": alice.id}]), ("lastsave", "2026-11-21T10:00:05.123Z"),
-                         ("notmodified", False), ("filetype", "docx")])
+        return _save(session.key, 2, alice.id, link, changes_url=changes_url, changes=[],
+                     actions=[{"type": 0, "userid": alice.id}])
 
     callback_url = config["editorConfig"]["callbackUrl"]
     _assert_ds_accepts(_post_like_the_ds(callback_url, body(url)))

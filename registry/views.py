@@ -17,7 +17,7 @@ from typing import Any
 
 import requests
 from flask import Blueprint, Flask, Response, current_app, jsonify, request
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
 from core.auth import require_principal
 from core.errors import AccessDenied, BadRequest, DocbridgeError, NotFound, Unauthenticated
@@ -44,6 +44,8 @@ APP_PROVIDERS_CAPABILITY = {
     "new_file_url": "/app/new",
 }
 _OTHER_METHODS = ["GET", "PUT", "PATCH", "DELETE", "OPTIONS"]
+# The one method each /app/* route answers; any other gets the contract's JSON 405.
+_ROUTE_METHOD = {"/app/list": "GET", "/app/open": "POST", "/app/open-with-web": "POST", "/app/new": "POST"}
 
 
 def init_registry(app: Flask, found: Services) -> Catalog:
@@ -97,6 +99,14 @@ def _http_error(error: HTTPException) -> Response:
     status = error.code or 500
     code = {400: "INVALID_PARAMETER", 404: "RESOURCE_NOT_FOUND", 413: "PAYLOAD_TOO_LARGE"}.get(status, "SERVER_ERROR")
     return error_response(status, code, error.description or "")
+
+
+@blueprint.app_errorhandler(MethodNotAllowed)
+def _unrouted_method(error: MethodNotAllowed) -> Response | MethodNotAllowed:
+    # Methods no route lists (PROPFIND, TRACE, …) fail in routing, before any blueprint
+    # handler: answer them on our routes as the listed ones are answered.
+    allowed = _ROUTE_METHOD.get(request.path)
+    return error if allowed is None else _method_not_allowed(allowed)
 
 
 def _method_not_allowed(allowed: str) -> Response:

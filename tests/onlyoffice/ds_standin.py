@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
+from xml.sax.saxutils import escape
 
 import jwt
 import requests
@@ -121,6 +122,7 @@ class DocumentServerStandIn:
         self.editor_errors: list[dict[str, Any]] = []
         self.conversions: dict[str, int] = {}
         self.conversion_failure: int | None = None
+        self.conversion_accepts: list[str] = []  # the Accept header of every conversion request
         self.redirect_to = ""  # where GET /redirect-elsewhere sends the caller
         self.lock = threading.RLock()
         self.http = requests.Session()
@@ -402,7 +404,7 @@ class DocumentServerStandIn:
         elif parts.path in ("/coauthoring/CommandService.ashx", "/command"):
             self._command(handler, body)
         elif parts.path in ("/ConvertService.ashx", "/converter"):
-            self._convert(handler, body)
+            self._convert(handler, body, parts.path)
         else:
             handler.reply(404, b"{}")
 
@@ -440,24 +442,24 @@ class DocumentServerStandIn:
             result = {"error": 5}
         handler.reply(200, json.dumps(result).encode())
 
-    def _convert(self, handler: Any, body: dict[str, Any]) -> None:
+    def _convert(self, handler: Any, body: dict[str, Any], path: str) -> None:
         params = self._request_params(handler, body)
         if params is None:
-            handler.reply(200, json.dumps({"error": -8}).encode())
+            self._conversion_answer(handler, path, {"error": -8})
             return
         key = str(params.get("key"))
         if self.conversion_failure is not None:
-            handler.reply(200, json.dumps({"error": self.conversion_failure}).encode())
+            self._conversion_answer(handler, path, {"error": self.conversion_failure})
             return
         calls = self.conversions.get(key, 0) + 1
         self.conversions[key] = calls
         if params.get("async") and calls == 1:
-            handler.reply(200, json.dumps({"percent": 0, "endConvert": False}).encode())
+            self._conversion_answer(handler, path, {"percent": 0, "endConvert": False})
             return
         try:
             source = self._download(str(params["url"]))
         except ConnectionError:
-            handler.reply(200, json.dumps({"error": -4}).encode())
+            self._conversion_answer(handler, path, {"error": -4})
             return
         output = str(params.get("outputtype"))
         cache_id = f"conv_{key}_{output}"
@@ -465,5 +467,27 @@ class DocumentServerStandIn:
         self.cache[cache_id] = (converted, output)
         md5 = hashlib.md5(cache_id.encode()).hexdigest()  # noqa: S324
         file_url = f"{self.public_base}cache/files/data/{cache_id}/output.{output}?md5={md5}&expires=9999999999"
-        handler.reply(200, json.dumps({"fileUrl": file_url, "fileType": output, "percent": 100,
-                                       "endConvert": True}).encode())
+        self._conversion_answer(handler, path, {"fileUrl": file_url, "fileType": output, "percent": 100,
+                                                "endConvert": True})
+
+    def _conversion_answer(self, handler: Any, path: str, answer: dict[str, Any]) -> None:
+        """As the DS answers: ``ConvertService.ashx`` in XML unless ``Accept`` asks for JSON
+        only, ``/converter`` in JSON unless it asks for XML only."""
+        accept = (handler.headers.get("Accept") or "*/*").lower()
+        self.conversion_accepts.append(accept)
+        wants_json = "json" in accept and "xml" not in accept
+        wants_xml = "xml" in accept and "json" not in accept
+        if (path == "/converter" and not wants_xml) or wants_json:
+            handler.reply(200, json.dumps(answer).encode(), "application/json; charset=UTF-8")
+            return
+        if "error" in answer:
+            inner = f"<Error>{answer['error']}</Error>"
+        else:
+            url = answer.get("fileUrl")
+            kind = answer.get("fileType")
+            inner = (f"<FileUrl>{escape(url)}</FileUrl>" if url else "<FileUrl/>") + \
+                    (f"<FileType>{escape(kind)}</FileType>" if kind else "<FileType/>") + \
+                    f"<Percent>{answer.get('percent', 0)}</Percent>" + \
+                    f"<EndConvert>{'True' if answer.get('endConvert') else 'False'}</EndConvert>"
+        xml = f'<?xml version="1.0" encoding="utf-8"?><FileResult>{inner}</FileResult>'
+        handler.reply(200, xml.encode(), "text/xml; charset=UTF-8")

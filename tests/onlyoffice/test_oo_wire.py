@@ -15,6 +15,8 @@ from typing import Any
 import jwt
 import requests
 
+from onlyoffice.ds_client import parse_conversion
+from tests.conftest import ADMIN_PASSWORD, basic_auth
 from tests.onlyoffice.conftest import DS_SECRET, Docbridge
 from tests.onlyoffice.ds_standin import DocumentServerStandIn
 
@@ -212,3 +214,19 @@ def test_a_retried_save_with_a_freshly_signed_link_stores_once_and_is_acknowledg
     _assert_ds_accepts(_post_like_the_ds(callback_url, body(resigned)))
     assert [v["version"] for v in docbridge.versions(alice, file_id)] == [1, 2]
     assert docbridge.content(alice, file_id) == EDITED
+
+
+def test_conversion_asks_for_json_and_reads_the_xml_the_ds_sends_otherwise(docbridge: Docbridge,
+                                                                         ds: DocumentServerStandIn) -> None:
+    """ConvertService.ashx answers XML unless Accept asks for JSON."""
+    report = docbridge.client.get("/api/v1/admin/onlyoffice/check", headers=basic_auth("admin", ADMIN_PASSWORD))
+    assert report.get_json()["ok"] is True, report.get_json()
+    assert ds.conversion_accepts and set(ds.conversion_accepts) == {"application/json"}
+    service = docbridge.app.extensions["onlyoffice"]
+    unsigned = {"async": False, "filetype": "docx", "outputtype": "pdf", "key": "c1.xml-check",
+                "url": service.check_document_url()}
+    body, _headers = service.client._signed(unsigned)
+    plain = requests.post(ds.base + "ConvertService.ashx", json=body, timeout=30)
+    assert plain.headers["Content-Type"].startswith("text/xml")
+    step = parse_conversion(plain)
+    assert step.end and step.file_type == "pdf" and step.file_url and "&" in step.file_url

@@ -123,7 +123,7 @@ def odt(peer: Peer, alice: TestUser) -> str:
 
 
 @pytest.mark.parametrize("route", ["/app/open", "/app/open-with-web", "/app/new"])
-@pytest.mark.parametrize("method", ["GET", "PUT", "DELETE", "PATCH"])
+@pytest.mark.parametrize("method", ["GET", "PUT", "DELETE", "PATCH", "OPTIONS"])
 def test_other_methods_on_post_routes(peer: Peer, alice: TestUser, odt: str, route: str, method: str) -> None:
     response = peer.session.request(method, peer.base + route, params={"file_id": odt}, headers=alice.auth, timeout=30)
     assert response.status_code == 405
@@ -145,7 +145,7 @@ def test_unusual_methods_are_405_too(peer: Peer, alice: TestUser, route: str, me
         assert set(response.json()) == {"code", "message"}
 
 
-@pytest.mark.parametrize("method", ["POST", "PUT", "DELETE"])
+@pytest.mark.parametrize("method", ["POST", "PUT", "DELETE", "PATCH", "OPTIONS"])
 def test_other_methods_on_list(peer: Peer, method: str) -> None:
     response = peer.session.request(method, peer.base + "/app/list", timeout=30)
     assert response.status_code == 405
@@ -503,6 +503,15 @@ def test_open_from_form_body_and_raw_ids(peer: Peer, alice: TestUser, apps: Apps
     assert apps.office.requests[-1].view_mode.value == "read"
     raw = peer.session.post(f"{peer.base}/app/open?file_id={odt}&app_name=FakeOffice", headers=alice.auth, timeout=30)
     assert raw.status_code == 200, raw.text
+    # Query and body together: each parameter from wherever it came.
+    mixed = peer.session.post(
+        f"{peer.base}/app/open?file_id={quote(odt, safe='')}",
+        data={"app_name": "FakeOffice", "view_mode": "view"},
+        headers=alice.auth,
+        timeout=30,
+    )
+    assert mixed.status_code == 200, mixed.text
+    assert apps.office.requests[-1].view_mode.value == "view"
     encoded = quote(odt, safe="")
     web = peer.session.post(f"{peer.base}/app/open-with-web?file_id={encoded}", headers=alice.auth, timeout=30)
     assert web.status_code == 200, web.text
@@ -774,3 +783,29 @@ def test_external_provider_form_post_carries_the_expiry(
     form = body["form_parameters"]
     expiry_ms = int(jwt.decode(form["access_token"], options={"verify_signature": False})["exp"]) * 1000
     assert abs(int(form["access_token_ttl"]) - expiry_ms) <= 2000 and int(form["access_token_ttl"]) > before_ms
+
+
+def test_default_app_from_the_yaml_wins_over_priority(
+    make_app: Callable[..., Flask], live_server: Callable[[Flask], str], make_user: Callable[..., TestUser]
+) -> None:
+    configured = make_app(
+        onlyoffice={"document_server_url": "http://127.0.0.1:9", "jwt_secret": "s" * 32},
+        app_registry={"mimetypes": [{"mime_type": DOCX, "extension": "docx", "default_app": "OnlyOffice"}]},
+    )
+    alpha = RecordingDriver()
+    services_of(configured).catalog.register(AppProvider("Alpha", (DOCX,), priority=5), alpha)
+    user = make_user("dave", target=configured)
+    peer = Peer(live_server(configured))
+    # OnlyOffice declares more types; the YAML's one comes first.
+    entry = peer.session.get(peer.base + "/app/list", timeout=30).json()["mime-types"][0]
+    assert entry["mime_type"] == DOCX
+    assert entry["default_application"] == "OnlyOffice"
+    assert [p["name"] for p in entry["app_providers"]] == ["Alpha", "OnlyOffice"]
+    file_id = new(peer, user.auth, parent_container_id=user.home_id, filename="w.docx").json()["file_id"]
+    opened = open_(peer, user.auth, file_id=file_id)
+    assert opened.status_code == 200, opened.text
+    assert not alpha.requests
+    web = open_(peer, user.auth, "/app/open-with-web", file_id=file_id).json()["uri"]
+    assert web == (
+        f"{PUBLIC_BASE}/external?app=OnlyOffice&contextRouteName=files-spaces-personal&fileId={quote(file_id, safe='')}"
+    )

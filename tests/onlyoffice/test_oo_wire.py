@@ -24,7 +24,7 @@ ORIGINAL = b"PK-original-docx-bytes"
 EDITED = b"PK-edited-docx-bytes"
 # FileConverter's requestDefaults: these go with every download of document.url.
 DS_DOWNLOAD_HEADERS = {"User-Agent": "Node.js/6.13", "Connection": "Keep-Alive", "Accept-Encoding": "gzip, deflate"}
-# The DS drops changesurl/history from the plain body when its header token would exceed this.
+# The DS drops changesurl (and empties history) in the plain body when its header token is this long.
 DS_MAX_HEADER_TOKEN = 7 * 1024
 
 
@@ -60,11 +60,11 @@ def _post_like_the_ds(url: str, body: dict[str, Any], *, header: str = "Authoriz
     body_token = _jwt(dict(body), age=age)
     header_token = _jwt({"payload": body}, age=age)
     plain = dict(body)
-    if reduce_header and len(header_token) > DS_MAX_HEADER_TOKEN:
+    if reduce_header and len(header_token) >= DS_MAX_HEADER_TOKEN:
         plain.pop("changesurl", None)
         plain["history"] = {}
         header_token = _jwt({"payload": plain}, age=age)
-    if len(header_token) > DS_MAX_HEADER_TOKEN:
+    if len(header_token) >= DS_MAX_HEADER_TOKEN:
         raise AssertionError("a header the DS would not send")
     ordered = {name: plain[name] for name in plain if name != "filetype"}
     ordered["token"] = body_token

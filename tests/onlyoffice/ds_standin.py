@@ -95,11 +95,20 @@ class Session:
     file_type: str
     content: bytes
     users: dict[str, str] = field(default_factory=dict)  # user id -> callbackUrl
+    viewers: set[str] = field(default_factory=set)  # connected in view mode: they hold no session
+    callbacks: dict[str, str] = field(default_factory=dict)  # every editor's callbackUrl, kept after leaving
     modified: bool = False
     saved_since_change: bool = False
     forcesaved: bool = False
     history_changes: list[dict[str, Any]] = field(default_factory=list)
     last_author: str = ""
+
+    def editors(self) -> list[str]:
+        return [user for user in self.users if user not in self.viewers]
+
+    def save_callback(self, fallback: str) -> str:
+        """Where the DS posts a save: the callbackUrl of the user who changed the document last."""
+        return self.callbacks.get(self.last_author, fallback)
 
 
 @dataclass
@@ -229,8 +238,12 @@ class DocumentServerStandIn:
                 session = Session(key, document["url"], document["fileType"], content)
                 self.sessions[key] = session
             session.users[user] = editor["callbackUrl"]
+            if editor.get("mode") == "edit":
+                session.callbacks[user] = editor["callbackUrl"]
+            else:
+                session.viewers.add(user)
         if editor.get("mode") == "edit":
-            self.post_callback(editor["callbackUrl"], {"key": key, "status": 1, "users": list(session.users),
+            self.post_callback(editor["callbackUrl"], {"key": key, "status": 1, "users": session.editors(),
                                                        "actions": [{"type": 1, "userid": user}]})
         return session
 
@@ -284,26 +297,37 @@ class DocumentServerStandIn:
             "lastsave": _iso_now(),
             "notmodified": False, "filetype": session.file_type,
         }
+        if status in (6, 7):
+            # A forcesave names who clicked Save, and nobody else; command and timer name no one.
+            body["actions"] = [{"type": 2, "userid": user}] if extra.get("forcesavetype") == 1 else None
         body.update(extra)
-        return body
+        return {name: value for name, value in body.items() if value is not None}
 
     def close(self, key: str, user: str) -> CallbackRecord | None:
-        """`user` leaves; the last leaver's departure ends the session as the DS does."""
+        """`user` leaves. As the DS does: the last *editor's* departure ends the session (viewers
+        hold none and get no callbacks), and the save goes to the callbackUrl of the user who
+        changed the document last, not to the leaver's."""
         with self.lock:
-            session = self.sessions[key]
+            session = self.sessions.get(key)
+            if session is None or user not in session.users:
+                return None  # a viewer still connected after the session was saved
             callback_url = session.users.pop(user)
-            if session.users:
-                others = list(session.users)
-                return self.post_callback(callback_url, {"key": key, "status": 1, "users": others,
+            if user in session.viewers:
+                session.viewers.discard(user)
+                if not session.users:
+                    del self.sessions[key]
+                return None
+            if session.editors():
+                return self.post_callback(callback_url, {"key": key, "status": 1, "users": session.editors(),
                                                          "actions": [{"type": 0, "userid": user}]})
             del self.sessions[key]
             self.ended_keys.add(key)
         author = session.last_author or user
         if session.modified and not session.saved_since_change:
-            return self.post_callback(callback_url, self.save_body(session, 2, author), retry=True)
+            return self.post_callback(session.save_callback(callback_url), self.save_body(session, 2, author), retry=True)
         if session.forcesaved:
             body = self.save_body(session, 2, author, notmodified=True)
-            return self.post_callback(callback_url, body, retry=True)
+            return self.post_callback(session.save_callback(callback_url), body, retry=True)
         return self.post_callback(callback_url, {"key": key, "status": 4, "actions": [{"type": 0, "userid": user}]})
 
     def fail_save(self, key: str, user: str) -> CallbackRecord:
@@ -312,7 +336,7 @@ class DocumentServerStandIn:
             session = self.sessions.pop(key)
             callback_url = session.users.pop(user)
             self.ended_keys.add(key)
-        return self.post_callback(callback_url, self.save_body(session, 3, user), retry=True)
+        return self.post_callback(session.save_callback(callback_url), self.save_body(session, 3, user), retry=True)
 
     def _forcesave(self, key: str, forcesave_type: int = 0) -> int:
         with self.lock:
@@ -322,7 +346,7 @@ class DocumentServerStandIn:
             if not session.modified or session.saved_since_change:
                 return 4
             user = session.last_author or next(iter(session.users))
-            callback_url = session.users.get(user) or next(iter(session.users.values()))
+            callback_url = session.save_callback(next(iter(session.users.values())))
             body = self.save_body(session, 6, user, forcesavetype=forcesave_type)
             session.saved_since_change = True
             session.forcesaved = True

@@ -373,3 +373,27 @@ def test_lossy_format_edited_in_place_is_converted_back_when_the_ds_assembles_oo
     assert record.answers == [(200, {"error": 0})]
     assert docbridge.content(alice, file_id) == b"CONVERTED-odt:edited, assembled as docx"
     assert [v["version"] for v in docbridge.versions(alice, file_id)] == [1, 2]
+
+
+def test_a_viewer_leaving_last_does_not_carry_the_save(docbridge: Docbridge, ds: DocumentServerStandIn) -> None:
+    """The DS ends the session when the last editor leaves and posts the save to the
+    callbackUrl of the user who changed the document last; a viewer's callbackUrl (bound to
+    read access) never receives it."""
+    alice = docbridge.user("alice")
+    file_id = docbridge.upload(alice, "Plan.docx", ORIGINAL)
+    link = docbridge.client.post(f"/api/v1/files/{file_id}/links", json={"role": "viewer"}, headers=alice.auth)
+    assert link.status_code in (200, 201), link.get_data(as_text=True)
+    launch = docbridge.client.post("/app/open", query_string={"file_id": file_id, "app_name": "OnlyOffice"},
+                                   headers={"Public-Token": link.get_json()["token"]})
+    assert launch.status_code == 200, launch.get_data(as_text=True)
+    page = docbridge.client.post("/onlyoffice/editor", data=launch.get_json()["form_parameters"])
+    viewer = json.loads(CONFIG_PATTERN.search(page.get_data(as_text=True)).group(1))  # type: ignore[union-attr]
+    assert viewer["editorConfig"]["mode"] == "view"
+    session = ds.open(docbridge.open_config(alice, file_id))
+    ds.open(viewer)
+    ds.edit(session.key, alice.id, EDITED)
+    saved = ds.close(session.key, alice.id)
+    assert saved is not None and saved.body["status"] == 2 and saved.answers == [(200, {"error": 0})]
+    assert ds.close(session.key, viewer["editorConfig"]["user"]["id"]) is None
+    assert [v["author_id"] for v in docbridge.versions(alice, file_id)] == [alice.id, alice.id]
+    assert docbridge.content(alice, file_id) == EDITED

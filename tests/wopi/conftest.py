@@ -52,6 +52,9 @@ class WopiCaller:
     file_id: str
     sign: bool = True
     proof_options: dict[str, Any] = field(default_factory=dict)
+    # Applied to the signed proof headers, as the WOPI validator's ProofKey mutator does.
+    proof_mutation: Callable[[dict[str, str]], dict[str, str]] | None = None
+    extra_headers: dict[str, str] = field(default_factory=dict)
 
     @classmethod
     def from_url(cls, client: FlaskClient, stand_in: WopiClientStandIn, url: str) -> WopiCaller:
@@ -67,9 +70,10 @@ class WopiCaller:
         return f"/wopi/files/{quote(self.file_id, safe='')}{suffix}?{urlencode({'access_token': self.token})}"
 
     def _headers(self, path: str, headers: dict[str, str] | None) -> dict[str, str]:
-        result = dict(headers or {})
+        result = {**self.extra_headers, **(headers or {})}
         if self.sign:
-            result.update(self.stand_in.proof_headers(self.token, PUBLIC_URL + path, **self.proof_options))
+            proof = self.stand_in.proof_headers(self.token, PUBLIC_URL + path, **self.proof_options)
+            result.update(self.proof_mutation(proof) if self.proof_mutation else proof)
         return result
 
     def check_file_info(self, **headers: str) -> TestResponse:

@@ -145,7 +145,7 @@ class WopiClientStandIn:
         stamp = ticks(when)
         current_sig = sign(current or self.current_key, token, url, stamp)
         old_sig = sign(old or self.old_key, token, url, stamp)
-        garbage = base64.b64encode(b"\x01" * 256).decode()
+        garbage = base64.b64encode(b"INVALID").decode()  # what the WOPI validator sends
         return {
             "X-WOPI-TimeStamp": str(stamp),
             "X-WOPI-Proof": garbage if garble_current else current_sig,

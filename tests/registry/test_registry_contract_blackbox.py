@@ -809,3 +809,32 @@ def test_default_app_from_the_yaml_wins_over_priority(
     assert web == (
         f"{PUBLIC_BASE}/external?app=OnlyOffice&contextRouteName=files-spaces-personal&fileId={quote(file_id, safe='')}"
     )
+
+
+def test_new_long_name_before_unknown_parent(peer: Peer, alice: TestUser) -> None:
+    response = new(peer, alice.auth, parent_container_id=unknown_like(alice.home_id), filename="x" * 252 + ".odt")
+    assert_error(response, "INVALID_PARAMETER", "the name must not be longer than 255 bytes")
+
+
+def test_new_template_is_checked_after_permission(peer: Peer, alice: TestUser) -> None:
+    folder = peer.folder(alice, alice.home_id, "Read only")
+    viewer = {"Public-Token": peer.link(alice, folder, role="viewer")["token"]}
+    response = new(peer, viewer, parent_container_id=folder, filename="n.odt", template="garbage")
+    assert_error(response, "PERMISSION_DENIED", "permission denied to create the file")
+    response = new(peer, alice.auth, parent_container_id=folder, filename="n.odt", template="garbage")
+    assert_error(response, "INVALID_PARAMETER", "invalid template ID")
+
+
+@pytest.mark.parametrize("route", OPEN_ROUTES)
+def test_open_template_id_between_view_mode_and_app(
+    peer: Peer, alice: TestUser, bob: TestUser, odt: str, route: str
+) -> None:
+    response = open_(peer, alice.auth, route, file_id=odt, view_mode="bogus", template_id="garbage")
+    assert_error(response, "INVALID_PARAMETER", "invalid view mode")
+    response = open_(peer, alice.auth, route, file_id=odt, template_id="garbage", app_name="Nope")
+    assert_error(response, "INVALID_PARAMETER", "invalid template ID")
+    hidden = peer.upload(bob, bob.home_id, "t.ott", b"bob's")
+    response = open_(peer, alice.auth, route, file_id=odt, template_id=hidden, app_name="Nope")
+    assert_error(response, "RESOURCE_NOT_FOUND", "the template is not accessible or does not exist")
+    template = peer.upload(alice, alice.home_id, "t.ott", b"alice's")
+    assert open_(peer, alice.auth, route, file_id=odt, template_id=template, app_name="FakeOffice").status_code == 200

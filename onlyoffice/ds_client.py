@@ -20,6 +20,7 @@ import requests
 from defusedxml import DefusedXmlException
 
 from core.errors import UpstreamError
+from core.fetch import normalise_origin
 from onlyoffice.ds_tokens import DsTokens
 
 COMMAND_PATH = "coauthoring/CommandService.ashx"
@@ -132,12 +133,23 @@ def command_message(code: int) -> str:
 
 def rewrite_to_internal(url: str, public_base: str, internal_base: str) -> str:
     """A DS link built with the browser-facing address, pointed at the internal address
-    (onlyoffice-owncloud: replaceDocumentServerUrlToInternal)."""
+    (onlyoffice-owncloud: replaceDocumentServerUrlToInternal).
+
+    The DS builds its links from the Host the browser sent, so the origin is compared as
+    an origin (case, default port), the path as a prefix."""
     public = public_base.rstrip("/") + "/"
     internal = internal_base.rstrip("/") + "/"
-    if public != internal and url.startswith(public):
-        return internal + url[len(public):]
-    return url
+    if public == internal:
+        return url
+    origin = normalise_origin(public)
+    if not origin or normalise_origin(url) != origin:
+        return url
+    public_path = urlsplit(public).path or "/"
+    parts = urlsplit(url)
+    if not parts.path.startswith(public_path):
+        return url
+    rest = parts.path[len(public_path):]
+    return internal + rest + (f"?{parts.query}" if parts.query else "") + (f"#{parts.fragment}" if parts.fragment else "")
 
 
 def origin_of(url: str) -> str:

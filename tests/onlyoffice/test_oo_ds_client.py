@@ -62,6 +62,15 @@ def test_every_documented_code_has_a_message() -> None:
         ("https://docs.example.org/cache/x", "https://docs.example.org", "https://docs.example.org", "https://docs.example.org/cache/x"),
         ("http://elsewhere/cache/x", "https://docs.example.org/", "http://onlyoffice/", "http://elsewhere/cache/x"),
         ("https://docs.example.org.evil/x", "https://docs.example.org/", "http://onlyoffice/", "https://docs.example.org.evil/x"),
+        # The DS builds links from the browser's Host header: lower case, default port left out.
+        ("https://docs.example.org/cache/x?a=1", "https://Docs.Example.org:443/", "http://onlyoffice/",
+         "http://onlyoffice/cache/x?a=1"),
+        ("https://docs.example.org/office/cache/x", "https://docs.example.org/office", "http://onlyoffice:8000/",
+         "http://onlyoffice:8000/cache/x"),
+        ("https://docs.example.org/other/cache/x", "https://docs.example.org/office/", "http://onlyoffice/",
+         "https://docs.example.org/other/cache/x"),
+        ("http://docs.example.org/cache/x", "https://docs.example.org/", "http://onlyoffice/",
+         "http://docs.example.org/cache/x"),
     ],
 )
 def test_rewrite_to_internal(url: str, public: str, internal: str, expected: str) -> None:

@@ -13,12 +13,14 @@ from collections.abc import Callable
 from typing import Any
 
 import jwt
+import pytest
 import requests
 
 from onlyoffice.ds_client import parse_conversion
 from tests.conftest import ADMIN_PASSWORD, basic_auth
 from tests.onlyoffice.conftest import DS_SECRET, Docbridge
 from tests.onlyoffice.ds_standin import DocumentServerStandIn
+from tests.support.net import free_port
 
 ORIGINAL = b"PK-original-docx-bytes"
 EDITED = b"PK-edited-docx-bytes"
@@ -172,11 +174,14 @@ def test_save_button_forcesave_is_authored_by_the_clicker(docbridge: Docbridge, 
     assert docbridge.open_config(alice, file_id)["document"]["key"] == session.key
 
 
+@pytest.mark.parametrize("configured_host", ["localhost", "LocalHost"])
 def test_saved_url_on_the_browser_facing_address_is_fetched_from_the_internal_one(
-        start_docbridge: Callable[..., Docbridge], ds: DocumentServerStandIn) -> None:
-    public = ds.base.replace("127.0.0.1", "localhost")
-    ds.public_base = public  # the DS builds cache links with the address the editor connected to
-    docbridge = start_docbridge(public, document_server_internal_url=ds.base)
+        start_docbridge: Callable[..., Docbridge], ds: DocumentServerStandIn, configured_host: str) -> None:
+    # Browsers reach the DS at an address Docbridge cannot use (nothing listens there for it).
+    port = free_port()
+    public = f"http://localhost:{port}/"
+    ds.public_base = public  # the DS builds cache links from the Host header the browser sent
+    docbridge = start_docbridge(f"http://{configured_host}:{port}", document_server_internal_url=ds.base)
     alice = docbridge.user("alice")
     file_id = docbridge.upload(alice, "Report.docx", ORIGINAL)
     config = docbridge.open_config(alice, file_id)

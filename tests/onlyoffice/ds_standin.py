@@ -275,7 +275,8 @@ class DocumentServerStandIn:
                                             "user": {"id": user, "name": user},
                                             "documentSha256": hashlib.sha256(content).hexdigest()})
 
-    def _cache_url(self, session: Session) -> tuple[str, str]:
+    def cache_links(self, session: Session) -> tuple[str, str]:
+        """Signed links to the session's current state and its changes.zip, as in a save."""
         cache_id = f"{session.key}_{uuid.uuid4().hex[:8]}"
         changes_id = cache_id + "_changes"
         self.cache[cache_id] = (session.content, session.file_type)
@@ -289,7 +290,7 @@ class DocumentServerStandIn:
         return url, changes
 
     def save_body(self, session: Session, status: int, user: str, **extra: Any) -> dict[str, Any]:
-        url, changes = self._cache_url(session)
+        url, changes = self.cache_links(session)
         body: dict[str, Any] = {
             "key": session.key, "status": status, "url": url, "changesurl": changes,
             "history": {"serverVersion": "9.0.4", "changes": list(session.history_changes)},

@@ -137,7 +137,7 @@ def test_a_large_history_arrives_only_in_the_body_token(docbridge: Docbridge, ds
     config = docbridge.open_config(alice, file_id)
     session = ds.open(config)
     ds.edit(session.key, alice.id, EDITED)
-    url, changes_url = ds._cache_url(session)
+    url, changes_url = ds.cache_links(session)
     changes = [{"created": "2026-11-21 10:00:00", "user": {"id": alice.id, "name": "alice"}}] * 200
     body = _save(session.key, 2, alice.id, url, changes_url=changes_url, changes=changes,
                  actions=[{"type": 0, "userid": alice.id}])
@@ -155,7 +155,7 @@ def test_save_button_forcesave_is_authored_by_the_clicker(docbridge: Docbridge, 
     config = docbridge.open_config(alice, file_id)
     session = ds.open(config)
     ds.edit(session.key, alice.id, EDITED)
-    url, _changes = ds._cache_url(session)
+    url, _changes = ds.cache_links(session)
     body = _save(session.key, 6, alice.id, url, actions=[{"type": 2, "userid": bob.id}], forcesave_type=1)
     _assert_ds_accepts(_post_like_the_ds(config["editorConfig"]["callbackUrl"], body))
     versions = docbridge.versions(alice, file_id)
@@ -164,7 +164,7 @@ def test_save_button_forcesave_is_authored_by_the_clicker(docbridge: Docbridge, 
     # Timer (2) and command (0) forcesaves carry no actions: the author is users[0], the last changer.
     for forcesave_type in (0, 2):
         ds.edit(session.key, alice.id, EDITED + bytes([forcesave_type]))
-        url, _changes = ds._cache_url(session)
+        url, _changes = ds.cache_links(session)
         body = _save(session.key, 6, alice.id, url, lastsave=f"2026-11-21T10:0{forcesave_type}:09.000Z",
                      forcesave_type=forcesave_type)
         _assert_ds_accepts(_post_like_the_ds(config["editorConfig"]["callbackUrl"], body))
@@ -187,7 +187,7 @@ def test_saved_url_on_the_browser_facing_address_is_fetched_from_the_internal_on
     config = docbridge.open_config(alice, file_id)
     session = ds.open(config)
     ds.edit(session.key, alice.id, EDITED)
-    url, changes_url = ds._cache_url(session)
+    url, changes_url = ds.cache_links(session)
     assert url.startswith(public)
     body = _save(session.key, 2, alice.id, url, changes_url=changes_url, changes=[],
                  actions=[{"type": 0, "userid": alice.id}])
@@ -206,7 +206,7 @@ def test_a_retried_save_with_a_freshly_signed_link_stores_once_and_is_acknowledg
     config = docbridge.open_config(alice, file_id)
     session = ds.open(config)
     ds.edit(session.key, alice.id, EDITED)
-    url, changes_url = ds._cache_url(session)
+    url, changes_url = ds.cache_links(session)
 
     def body(link: str) -> dict[str, Any]:
         return _save(session.key, 2, alice.id, link, changes_url=changes_url, changes=[],
@@ -230,8 +230,8 @@ def test_conversion_asks_for_json_and_reads_the_xml_the_ds_sends_otherwise(docbr
     service = docbridge.app.extensions["onlyoffice"]
     unsigned = {"async": False, "filetype": "docx", "outputtype": "pdf", "key": "c1.xml-check",
                 "url": service.check_document_url()}
-    body, _headers = service.client._signed(unsigned)
-    plain = requests.post(ds.base + "ConvertService.ashx", json=body, timeout=30)
+    # Signed as Docbridge signs, sent without Accept.
+    plain = requests.post(ds.base + "ConvertService.ashx", json={**unsigned, "token": _jwt(unsigned)}, timeout=30)
     assert plain.headers["Content-Type"].startswith("text/xml")
     step = parse_conversion(plain)
     assert step.end and step.file_type == "pdf" and step.file_url and "&" in step.file_url

@@ -119,8 +119,11 @@ def _method_not_allowed(allowed: str) -> Response:
 
 
 def _param(name: str) -> str:
-    """A parameter from the query string or an urlencoded form body (clients send both)."""
-    return request.values.get(name, "")
+    """A parameter from an urlencoded form body or the query string (clients send both);
+    the body wins when both carry it, as in oCIS (Go's ``Request.Form``)."""
+    if name in request.form:
+        return request.form[name]
+    return request.args.get(name, "")
 
 
 def _open_params() -> OpenParams:

@@ -838,3 +838,15 @@ def test_open_template_id_between_view_mode_and_app(
     assert_error(response, "RESOURCE_NOT_FOUND", "the template is not accessible or does not exist")
     template = peer.upload(alice, alice.home_id, "t.ott", b"alice's")
     assert open_(peer, alice.auth, route, file_id=odt, template_id=template, app_name="FakeOffice").status_code == 200
+
+
+def test_a_parameter_in_both_body_and_query_is_taken_from_the_body(peer: Peer, alice: TestUser) -> None:
+    response = peer.post(
+        "/app/new",
+        alice.auth,
+        params={"parent_container_id": alice.home_id, "filename": "from-query.txt"},
+        data={"filename": "from-body.txt"},
+    )
+    assert response.status_code == 200, response.text
+    listing = peer.session.get(f"{peer.base}/api/v1/containers/{alice.home_id}", headers=alice.auth, timeout=30).json()
+    assert [child["name"] for child in listing["children"]] == ["from-body.txt"]

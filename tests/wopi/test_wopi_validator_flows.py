@@ -503,7 +503,7 @@ class Runner:
         if step.op == "GetFile":
             return caller.get_file()
         if step.op == "PutFile":
-            return caller.put_file(RESOURCES[args["resource"]], lock=args.get("lock", ""))
+            return caller.put_file(RESOURCES[args["resource"]], lock=args.get("lock"))  # no X-WOPI-Lock without one
         if step.op == "Lock":
             return caller.lock(args["lock"])
         if step.op == "UnlockAndRelock":

@@ -155,6 +155,15 @@ def upload(client: FlaskClient, user: TestUser, parent_id: str, name: str, conte
     return str(response.get_json()["file_id"])
 
 
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    """Headless Chromium for the whole run (see tests/support/browser.py)."""
+    from tests.support.browser import chromium
+
+    with chromium() as launched:
+        yield launched
+
+
 @pytest.fixture
 def live_server() -> Iterator[Callable[[Flask], str]]:
     """Serve an app on 127.0.0.1:<free port> in a thread; returns its base URL."""

@@ -11,24 +11,12 @@ from typing import Any
 
 import jwt
 import pytest
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page
 
 from tests.onlyoffice.conftest import DS_SECRET, Docbridge
 from tests.onlyoffice.ds_standin import DocumentServerStandIn
 
 pytestmark = pytest.mark.slow
-
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run"]
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
-        yield launched
-        launched.close()
-
 
 @pytest.fixture
 def page(browser: Browser) -> Iterator[Page]:

@@ -171,3 +171,12 @@ def test_file_command(user: str, app_name: str) -> None:
     click.echo(f"access_token: {issued.token}")
     click.echo(f"access_token_ttl: {issued.expires_at_ms}")
     click.echo(f'validator: Microsoft.Office.WopiValidator -w "{wopi_src}" -t "{issued.token}" -l {issued.expires_at_ms}')
+    policy = found.settings.wopi.proof_keys
+    if not app_name and policy == "required":
+        click.echo("note: wopi.proof_keys is 'required' and no --app names whose keys apply: every request will get 500")
+    elif not app_name and policy != "off":
+        # ProofKeys has no prerequisite but the test file, so the validator always runs it.
+        click.echo(
+            "note: without --app no proof keys are checked, so the validator's ProofKeys cases that expect 500 fail;"
+            " run with --app <a WOPI app whose discovery_url serves the validator's discovery.xml>"
+        )

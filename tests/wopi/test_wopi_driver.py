@@ -121,12 +121,27 @@ def test_test_file_command(app: Flask, client: FlaskClient, alice: TestUser, sta
     caller = WopiCaller(client, stand_in, token, unquote(wopi_src.rsplit("/", 1)[1]), sign=False)
     info = caller.check_file_info().get_json()
     assert info["BaseFileName"] == "test.wopitest" and info["UserCanWrite"] is True and info["Size"] == 0
+    assert "ProofKeys" in result.output  # the operator learns why that group would fail
     again = app.test_cli_runner().invoke(args=["wopi", "test-file", "alice"])
     assert wopi_src in again.output  # the same file
     assert app.test_cli_runner().invoke(args=["wopi", "test-file", "nobody"]).exit_code != 0
     with_app = app.test_cli_runner().invoke(args=["wopi", "test-file", "alice", "--app", APP_NAME])
     app_token = re.search(r"access_token: (\S+)", with_app.output).group(1)  # type: ignore[union-attr]
+    assert "note:" not in with_app.output
     signed = WopiCaller(client, stand_in, app_token, caller.file_id)
     assert signed.check_file_info().status_code == 200
     signed.sign = False
     assert signed.check_file_info().status_code == 500  # that app publishes proof keys
+
+
+def test_test_file_under_required_proof_keys_says_every_request_fails(
+    make_app: Callable[..., Flask], make_user: Callable[..., TestUser], stand_in: WopiClientStandIn
+) -> None:
+    app = make_app(**wopi_settings(stand_in, proof_keys="required"))
+    make_user("carol", target=app)
+    result = app.test_cli_runner().invoke(args=["wopi", "test-file", "carol"])
+    token = re.search(r"access_token: (\S+)", result.output).group(1)  # type: ignore[union-attr]
+    wopi_src = re.search(r"WOPISrc: (\S+)", result.output).group(1)  # type: ignore[union-attr]
+    caller = WopiCaller(app.test_client(), stand_in, token, unquote(wopi_src.rsplit("/", 1)[1]), sign=False)
+    assert caller.check_file_info().status_code == 500  # what the note warns of
+    assert "every request will get 500" in result.output

@@ -282,7 +282,7 @@ class StorageService:
         max_bytes: int | None = None,
     ) -> Version:
         with self.engine.connect() as connection:
-            existing = self._precondition(connection, file_id, origin, expected_version, for_update=False)
+            _, existing = self._precondition(connection, file_id, origin, expected_version, for_update=False)
         if existing is not None:
             return existing
         blob = self._store_blob(content, max_bytes)
@@ -294,11 +294,10 @@ class StorageService:
         now = now_utc()
         try:
             with write_transaction(self.engine) as connection:
-                existing = self._precondition(connection, file_id, origin, expected_version, for_update=True)
+                node, existing = self._precondition(connection, file_id, origin, expected_version, for_update=True)
                 if existing is not None:
                     self._discard_blob(blob.key)
                     return existing
-                current_before = self._require_file(connection, file_id).version
                 highest = connection.execute(
                     select(func.max(versions.c.number)).where(versions.c.node_id == file_id.opaque_id)
                 ).scalar_one()
@@ -310,7 +309,7 @@ class StorageService:
                         .where(nodes.c.id == file_id.opaque_id)
                         .values(current_version=number, size=blob.size, sha256=blob.sha256, modified_at=now)
                     )
-                current = current_before if origin.recovered else number
+                current = node.version if origin.recovered else number
         except IntegrityError:
             self._discard_blob(blob.key)
             with self.engine.connect() as connection:
@@ -347,14 +346,14 @@ class StorageService:
         expected_version: int | None,
         *,
         for_update: bool,
-    ) -> Version | None:
-        """The version an identical earlier save made (a replay), else None once the save may
-        go ahead; VersionConflict when the caller expected another current version."""
+    ) -> tuple[Node, Version | None]:
+        """The file, and the version an identical earlier save made (a replay) or None when
+        the save may go ahead; VersionConflict when the caller expected another version."""
         node = self._require_file(connection, file_id, for_update=for_update)
         existing = self._deduplicated(connection, file_id, origin, node.version)
         if existing is None and expected_version is not None and node.version != expected_version:
             raise VersionConflict("the file has changed", expected_version, node.version)
-        return existing
+        return node, existing
 
     def _deduplicated(
         self, connection: Connection, file_id: ResourceId, origin: SaveOrigin, current: int

@@ -7,6 +7,8 @@ from __future__ import annotations
 import base64
 import re
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +32,17 @@ def row(page: Page, name: str):  # type: ignore[no-untyped-def]
 def row_action(page: Page, name: str, action: str) -> None:
     page.get_by_role("button", name=f"Actions for {name}").click()
     row(page, name).get_by_role("menuitem", name=action, exact=True).click()
+
+
+@contextmanager
+def guest_page(browser: Browser, **context_options: Any) -> Iterator[Page]:
+    """A fresh browser context, as someone who got the link and never logged in."""
+    context = browser.new_context(**context_options)
+    context.set_default_timeout(15_000)
+    try:
+        yield context.new_page()
+    finally:
+        context.close()
 
 
 def new_item(page: Page, kind: str) -> None:
@@ -140,23 +153,20 @@ def test_browse_upload_edit_version_share(page: Page, browser: Browser, make_sit
     shoot(page, "share")
     page.locator("#share-dialog").get_by_role("button", name="Close").click()
 
-    guest_context = browser.new_context(viewport={"width": 1000, "height": 760})
-    guest_context.set_default_timeout(15_000)
-    guest = guest_context.new_page()
-    guest.goto(link_url)
-    guest.get_by_label("Password").fill("wrong")
-    guest.get_by_role("button", name="Continue").click()
-    expect(guest.locator("#password-error")).to_have_text("Wrong password for this public link.")
-    guest.get_by_label("Password").fill("open sesame")
-    guest.get_by_role("button", name="Continue").click()
-    expect(guest.locator("#shared-name")).to_have_text("Plan.docx")
-    expect(guest.locator("#shared-role")).to_have_text("You can view, edit and download this file.")
-    shoot(guest, "public-link")
-    guest.get_by_role("button", name="Open to edit").click()
-    guest_config = document_server_config(guest)
-    assert guest_config["document"]["title"] == "Plan.docx"
-    assert guest_config["editorConfig"]["mode"] == "edit"
-    guest_context.close()
+    with guest_page(browser, viewport={"width": 1000, "height": 760}) as guest:
+        guest.goto(link_url)
+        guest.get_by_label("Password").fill("wrong")
+        guest.get_by_role("button", name="Continue").click()
+        expect(guest.locator("#password-error")).to_have_text("Wrong password for this public link.")
+        guest.get_by_label("Password").fill("open sesame")
+        guest.get_by_role("button", name="Continue").click()
+        expect(guest.locator("#shared-name")).to_have_text("Plan.docx")
+        expect(guest.locator("#shared-role")).to_have_text("You can view, edit and download this file.")
+        shoot(guest, "public-link")
+        guest.get_by_role("button", name="Open to edit").click()
+        guest_config = document_server_config(guest)
+        assert guest_config["document"]["title"] == "Plan.docx"
+        assert guest_config["editorConfig"]["mode"] == "edit"
 
     # Revoke: the link page says it is gone.
     row_action(page, "Plan.docx", "Share")
@@ -186,21 +196,18 @@ def test_viewer_link_opens_read_only(page: Page, browser: Browser, make_site) ->
     page.get_by_role("button", name="Create link").click()
     link_url = page.locator('#share-links li[data-role="viewer"] input.link-url').input_value()
 
-    guest_context = browser.new_context()
-    guest_context.set_default_timeout(15_000)
-    guest = guest_context.new_page()
-    guest.goto(link_url)
-    expect(guest.locator("#shared-role")).to_have_text("You can view and download this file.")
-    guest.get_by_role("button", name="Open to view").click()
-    frame = guest.frame_locator("#editor-frame")
-    expect(frame.locator("#heading")).to_have_text("Viewing New document.docx")
-    expect(frame.get_by_role("button", name="Save")).to_have_count(0)
-    assert site.editor.opened[-1]["action"] == "view"
-    guest.get_by_role("button", name="Close the editor").click()
-    with guest.expect_download() as download:
-        guest.get_by_role("button", name="Download").click()
-    assert download.value.suggested_filename == "New document.docx"
-    guest_context.close()
+    with guest_page(browser) as guest:
+        guest.goto(link_url)
+        expect(guest.locator("#shared-role")).to_have_text("You can view and download this file.")
+        guest.get_by_role("button", name="Open to view").click()
+        frame = guest.frame_locator("#editor-frame")
+        expect(frame.locator("#heading")).to_have_text("Viewing New document.docx")
+        expect(frame.get_by_role("button", name="Save")).to_have_count(0)
+        assert site.editor.opened[-1]["action"] == "view"
+        guest.get_by_role("button", name="Close the editor").click()
+        with guest.expect_download() as download:
+            guest.get_by_role("button", name="Download").click()
+        assert download.value.suggested_filename == "New document.docx"
 
 
 def test_rename_delete_sort_and_open_with(page: Page, make_site) -> None:  # type: ignore[no-untyped-def]
@@ -357,18 +364,15 @@ def test_folder_link_lists_its_files(page: Page, browser: Browser, make_site) ->
     page.get_by_role("button", name="Create link").click()
     link_url = page.locator('#share-links li[data-role="viewer"] input.link-url').input_value()
 
-    guest_context = browser.new_context()
-    guest_context.set_default_timeout(15_000)
-    guest = guest_context.new_page()
-    guest.goto(link_url)
-    expect(guest.locator("#shared-name")).to_have_text("Shared")
-    expect(guest.locator("#shared-meta")).to_have_text("Folder · 1 item")
-    expect(guest.get_by_role("button", name="Open to view")).to_be_hidden()
-    with guest.expect_download() as download:
-        guest.locator('#shared-rows tr[data-name="notes.txt"]').get_by_role("button", name="Download").click()
-    assert download.value.suggested_filename == "notes.txt"
-    assert Path(download.value.path()).read_bytes() == b"notes"
-    guest_context.close()
+    with guest_page(browser) as guest:
+        guest.goto(link_url)
+        expect(guest.locator("#shared-name")).to_have_text("Shared")
+        expect(guest.locator("#shared-meta")).to_have_text("Folder · 1 item")
+        expect(guest.get_by_role("button", name="Open to view")).to_be_hidden()
+        with guest.expect_download() as download:
+            guest.locator('#shared-rows tr[data-name="notes.txt"]').get_by_role("button", name="Download").click()
+        assert download.value.suggested_filename == "notes.txt"
+        assert Path(download.value.path()).read_bytes() == b"notes"
 
 
 def test_uploader_link_adds_files_without_seeing_the_folder(page: Page, make_site) -> None:  # type: ignore[no-untyped-def]

@@ -32,6 +32,7 @@ from core.instance import ensure_admin, instance_secret, prepare_data_dir
 from core.oidc import OidcVerifier
 from core.services import EXTENSION_KEY, Services
 from core.tokens import TokenService
+from server.request import CompleteBodyRequest
 from storage.access import Access
 from storage.metadata.database import make_engine
 from storage.metadata.links import LinkStore
@@ -56,6 +57,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     secret = instance_secret(settings)
 
     app = Flask(__name__, template_folder="templates", static_folder="web/static")
+    app.request_class = CompleteBodyRequest
     app.secret_key = hashlib.sha256(b"docbridge-session:" + secret).hexdigest()
     app.config.update(
         SESSION_COOKIE_HTTPONLY=True,

@@ -4,7 +4,8 @@ The tree::
 
     DocbridgeError                      code, http_status, message
     ├── BadRequest                      INVALID_PARAMETER 400
-    │   └── InvalidName                 a user-given name that cannot be stored
+    │   ├── InvalidName                 a user-given name that cannot be stored
+    │   └── IncompleteBody              a request body cut off before its end, or badly framed
     ├── Unauthenticated                 UNAUTHENTICATED 401
     │   └── InvalidToken                a token that is malformed, forged, expired or bound elsewhere
     ├── AccessDenied                    PERMISSION_DENIED 403
@@ -48,6 +49,11 @@ class InvalidName(BadRequest):
     def __init__(self, message: str, name: str = "") -> None:
         super().__init__(message)
         self.name = name
+
+
+class IncompleteBody(BadRequest):
+    """The request body ended before its Content-Length, or its chunked framing broke:
+    nothing of it may be stored."""
 
 
 class Unauthenticated(DocbridgeError):

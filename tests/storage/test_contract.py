@@ -25,8 +25,10 @@ import pytest
 from flask import Flask
 from sqlalchemy import insert, select
 
+from core.bodies import CompleteBody
 from core.errors import (
     AlreadyExists,
+    IncompleteBody,
     InvalidName,
     LockConflict,
     NotFound,
@@ -395,6 +397,21 @@ def test_an_interrupted_write_leaves_the_previous_version_current(composition: C
 
     node = storage.stat(file.id)
     assert (node.version, node.sha256) == (1, hashlib.sha256(b"v1").hexdigest())
+    assert [item.number for item in storage.list_versions(file.id)] == [1]
+    assert read_version(storage, file.id) == b"v1"
+    assert storage.find_child(composition.home, "new.docx") is None
+    composition.assert_clean()
+
+
+def test_a_body_cut_off_before_its_length_stores_nothing(composition: Composition) -> None:
+    storage = composition.storage
+    file = storage.create_file(composition.home, "report.docx", content("v1"), ORIGIN)
+    declared = 3 * 1024 * 1024
+    arrived = io.BytesIO(b"x" * (declared - 1000))
+    with pytest.raises(IncompleteBody):
+        storage.write_version(file.id, CompleteBody(arrived, declared), ORIGIN)
+    with pytest.raises(IncompleteBody):
+        storage.create_file(composition.home, "new.docx", CompleteBody(io.BytesIO(b"x" * 10), 11), ORIGIN)
     assert [item.number for item in storage.list_versions(file.id)] == [1]
     assert read_version(storage, file.id) == b"v1"
     assert storage.find_child(composition.home, "new.docx") is None

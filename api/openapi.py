@@ -120,7 +120,8 @@ def openapi_document(server_url: str) -> dict[str, Any]:
                     "properties": {
                         "version": {"type": "integer"}, "size": {"type": "integer"}, "sha256": {"type": "string"},
                         "author": {"type": "string"}, "author_id": {"type": ["string", "null"]},
-                        "created": {"type": "string", "format": "date-time"}, "current": {"type": "boolean"},
+                        "created": {"type": "string", "format": "date-time"},
+                        "edited": {"type": ["string", "null"], "format": "date-time"}, "current": {"type": "boolean"},
                         "recovered": {"type": "boolean"}, "source": {"type": "string"}, "comment": {"type": "string"},
                     },
                 },

@@ -80,6 +80,7 @@ def version_json(version: Version) -> dict[str, Any]:
         "recovered": version.recovered,
         "source": version.source,
         "comment": version.comment,
+        "edited": _time(version.edited) if version.edited else None,
     }
 
 

@@ -14,6 +14,7 @@ import enum
 import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -120,6 +121,21 @@ def parse_callback(fields: Mapping[str, Any]) -> Callback:
 
 def _text(value: Any) -> str | None:
     return value if isinstance(value, str) and value else None
+
+
+def edit_time(callback: Callback) -> datetime | None:
+    """When the edit a save carries was made: ``lastsave`` (ISO 8601, UTC, from the DS's
+    clock), or None when it is missing or unreadable.
+
+    Saves of one file are ordered by it: a forcesave whose download was slow may reach
+    storage after the final save of the same session, and must not become current over it."""
+    if not callback.last_save:
+        return None
+    try:
+        parsed = datetime.fromisoformat(callback.last_save)
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
 def author_of(callback: Callback, bound_user_id: str) -> str:

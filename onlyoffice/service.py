@@ -258,14 +258,16 @@ class OnlyofficeService:
         recovered = action is callbacks.CallbackAction.RECOVER
         origin = SaveOrigin(author_id=author_id, author_name=author_name, source=SAVE_SOURCE,
                             dedupe_key=decision.dedupe_key, recovered=recovered,
-                            comment="recovered from a failed ONLYOFFICE save" if recovered else "")
+                            comment="recovered from a failed ONLYOFFICE save" if recovered else "",
+                            edited_at=callbacks.edit_time(callback))
         with self.http.download(self._saved_bytes_url(grant.file_id, callback, decision.dedupe_key)) as download:
             saved = self.services.storage.write_version(grant.file_id, download.file, origin,
                                                         max_bytes=self.options.max_download_bytes)
         self.store.record_handled(decision.dedupe_key, file_key, saved.number)
         if decision.keep_history:
             self._keep_history(file_key, saved.number, callback)
-        if action is callbacks.CallbackAction.SAVE and not decision.end_session:
+        if action is callbacks.CallbackAction.SAVE and not decision.end_session and saved.is_current:
+            # A forcesave overtaken by a newer save moves the session nowhere.
             self.store.wrote_during_session(file_key, callback.key, saved.number)
         if decision.end_session:
             self.store.end_session(file_key, callback.key, rotate=decision.rotate_key)

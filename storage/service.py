@@ -12,7 +12,8 @@ import logging
 import os
 import uuid
 from collections.abc import Iterable
-from datetime import timedelta
+from dataclasses import replace
+from datetime import UTC, timedelta
 from typing import Any, BinaryIO
 
 from sqlalchemy import and_, delete, func, insert, select, update
@@ -179,6 +180,7 @@ class StorageService:
             recovered=row.recovered,
             source=row.source,
             comment=row.comment,
+            edited=utc(row.edited_at) if row.edited_at is not None else None,
         )
 
     def list_versions(self, file_id: ResourceId) -> list[Version]:
@@ -292,6 +294,9 @@ class StorageService:
         self, file_id: ResourceId, blob: StoredBlob, origin: SaveOrigin, expected_version: int | None
     ) -> Version:
         now = now_utc()
+        if origin.edited_at is not None:
+            # SQLite keeps times without their zone: store and compare them in UTC.
+            origin = replace(origin, edited_at=origin.edited_at.astimezone(UTC))
         try:
             with write_transaction(self.engine) as connection:
                 node, existing = self._precondition(connection, file_id, origin, expected_version, for_update=True)
@@ -302,14 +307,18 @@ class StorageService:
                     select(func.max(versions.c.number)).where(versions.c.node_id == file_id.opaque_id)
                 ).scalar_one()
                 number = (highest or 0) + 1
+                superseded = self._newer_edit_stored(connection, file_id, origin)
+                if superseded and not origin.comment:
+                    origin = replace(origin, comment="an older edit than one already saved; kept in history")
                 self._insert_version(connection, file_id.opaque_id, number, blob, origin, now)
-                if not origin.recovered:
+                makes_current = not origin.recovered and not superseded
+                if makes_current:
                     connection.execute(
                         update(nodes)
                         .where(nodes.c.id == file_id.opaque_id)
                         .values(current_version=number, size=blob.size, sha256=blob.sha256, modified_at=now)
                     )
-                current = node.version if origin.recovered else number
+                current = number if makes_current else node.version
         except IntegrityError:
             self._discard_blob(blob.key)
             with self.engine.connect() as connection:
@@ -336,7 +345,23 @@ class StorageService:
             recovered=origin.recovered,
             source=origin.source,
             comment=origin.comment,
+            edited=origin.edited_at,
         )
+
+    def _newer_edit_stored(self, connection: Connection, file_id: ResourceId, origin: SaveOrigin) -> bool:
+        """Whether the file already has a version holding a later edit than this save's.
+
+        Runs inside the commit's write transaction (the file's row locked on PostgreSQL,
+        the database's writer lock on SQLite), so two instances committing saves of one
+        file at once still agree on their order."""
+        if origin.edited_at is None:
+            return False
+        latest = connection.execute(
+            select(func.max(versions.c.edited_at)).where(
+                versions.c.node_id == file_id.opaque_id, versions.c.recovered.is_(False)
+            )
+        ).scalar_one()
+        return latest is not None and utc(latest) > origin.edited_at
 
     def _precondition(
         self,
@@ -390,6 +415,7 @@ class StorageService:
                 dedupe_key=origin.dedupe_key,
                 comment=origin.comment,
                 created_at=now,
+                edited_at=origin.edited_at,
             )
         )
         connection.execute(delete(pending_blobs).where(pending_blobs.c.blob_key == blob.key))

@@ -45,7 +45,9 @@ class Node:
 
 @dataclass(frozen=True, slots=True)
 class Version:
-    """One stored state of a file. A recovered version is listed but never became current."""
+    """One stored state of a file. A recovered version is listed but never became current;
+    neither did one whose edit was older than an edit already stored (`edited` says when
+    the editor made it, where the editor tells)."""
 
     file_id: ResourceId
     number: int
@@ -58,12 +60,18 @@ class Version:
     recovered: bool
     source: str
     comment: str
+    edited: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class SaveOrigin:
     """Who saves and why. `dedupe_key` makes a save idempotent: a second save with the
-    same key for the same file returns the first version instead of adding one."""
+    same key for the same file returns the first version instead of adding one.
+
+    `edited_at` is when the edit this save carries was made, as the editor reports it
+    (ONLYOFFICE's ``lastsave``). Saves that carry one are ordered by it, not by when they
+    arrive: a save whose edit is older than one already stored for the file is kept in
+    history and never becomes current."""
 
     author_id: str | None
     author_name: str
@@ -71,6 +79,7 @@ class SaveOrigin:
     dedupe_key: str | None = None
     recovered: bool = False
     comment: str = ""
+    edited_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)

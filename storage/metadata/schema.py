@@ -93,6 +93,9 @@ versions = Table(
     Column("dedupe_key", String(512), nullable=True),
     Column("comment", Text, nullable=False, default=""),
     Column("created_at", DateTime(timezone=True), nullable=False),
+    # When the edit this version holds was made, as the editor reported it (ONLYOFFICE's
+    # lastsave); saves are made current in this order, not in the order they arrive.
+    Column("edited_at", DateTime(timezone=True), nullable=True),
     UniqueConstraint("node_id", "number", name="uq_versions_node_number"),
     UniqueConstraint("node_id", "dedupe_key", name="uq_versions_node_dedupe"),
 )

@@ -126,6 +126,10 @@ class DocumentServerStandIn:
         self.sessions: dict[str, Session] = {}
         self.ended_keys: set[str] = set()
         self.cache: dict[str, tuple[bytes, str]] = {}  # cache id -> (bytes, ext)
+        # Cache ids served only after a pause (a large file, a busy DS), and every cache id
+        # asked for, in order, when the request came in.
+        self.cache_delays: dict[str, float] = {}
+        self.cache_requests: list[str] = []
         self.callbacks: list[CallbackRecord] = []
         self.downloads: list[dict[str, Any]] = []
         self.editor_errors: list[dict[str, Any]] = []
@@ -275,11 +279,14 @@ class DocumentServerStandIn:
                                             "user": {"id": user, "name": user},
                                             "documentSha256": hashlib.sha256(content).hexdigest()})
 
-    def cache_links(self, session: Session) -> tuple[str, str]:
-        """Signed links to the session's current state and its changes.zip, as in a save."""
+    def cache_links(self, session: Session, download_delay: float = 0.0) -> tuple[str, str]:
+        """Signed links to the session's current state and its changes.zip, as in a save;
+        the state is served only `download_delay` seconds after it is asked for."""
         cache_id = f"{session.key}_{uuid.uuid4().hex[:8]}"
         changes_id = cache_id + "_changes"
         self.cache[cache_id] = (session.content, session.file_type)
+        if download_delay:
+            self.cache_delays[cache_id] = download_delay
         archive = io.BytesIO()
         with zipfile.ZipFile(archive, "w") as zipped:
             zipped.writestr("changes.json", json.dumps(session.history_changes))
@@ -289,8 +296,9 @@ class DocumentServerStandIn:
         changes = f"{self.public_base}cache/files/data/{changes_id}/changes.zip?md5={md5}&expires=9999999999&filename=changes.zip"
         return url, changes
 
-    def save_body(self, session: Session, status: int, user: str, **extra: Any) -> dict[str, Any]:
-        url, changes = self.cache_links(session)
+    def save_body(self, session: Session, status: int, user: str, download_delay: float = 0.0,
+                  **extra: Any) -> dict[str, Any]:
+        url, changes = self.cache_links(session, download_delay)
         body: dict[str, Any] = {
             "key": session.key, "status": status, "url": url, "changesurl": changes,
             "history": {"serverVersion": "9.0.4", "changes": list(session.history_changes)},
@@ -338,6 +346,20 @@ class DocumentServerStandIn:
             callback_url = session.users.pop(user)
             self.ended_keys.add(key)
         return self.post_callback(session.save_callback(callback_url), self.save_body(session, 3, user), retry=True)
+
+    def forcesave(self, key: str, *, download_delay: float = 0.0) -> threading.Thread:
+        """A forcesave by timer (forcesavetype 2) whose assembled file is slow to download;
+        the returned thread ends when Docbridge has answered the callback."""
+        with self.lock:
+            session = self.sessions[key]
+            user = session.last_author or next(iter(session.users))
+            callback_url = session.save_callback(next(iter(session.users.values())))
+            body = self.save_body(session, 6, user, download_delay, forcesavetype=2)
+            session.saved_since_change = True
+            session.forcesaved = True
+        thread = threading.Thread(target=self.post_callback, args=(callback_url, body), daemon=True)
+        thread.start()
+        return thread
 
     def _forcesave(self, key: str, forcesave_type: int = 0) -> int:
         with self.lock:
@@ -407,6 +429,8 @@ class DocumentServerStandIn:
             handler.end_headers()
         elif parts.path.startswith("/cache/files/data/"):
             cache_id = parts.path.split("/")[4]
+            self.cache_requests.append(cache_id)
+            time.sleep(self.cache_delays.get(cache_id, 0.0))
             found = self.cache.get(cache_id)
             query = parse_qs(parts.query)
             if found is None or query.get("md5") != [hashlib.md5(cache_id.removesuffix("_changes").encode()).hexdigest()]:  # noqa: S324

@@ -1,11 +1,12 @@
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 
 from core.errors import BadRequest
-from onlyoffice.callbacks import CallbackAction, CallbackStatus, decide, dedupe_key, parse_callback
+from onlyoffice.callbacks import CallbackAction, CallbackStatus, decide, dedupe_key, edit_time, parse_callback
 
 KEY = "d1.0.abc"
 
@@ -94,3 +95,16 @@ def test_parse_reads_every_field() -> None:
     assert cb.actions == ((2, "a"),)
     assert cb.changes_url == "c" and cb.history == {"serverVersion": "9"} and cb.file_type == "docx"
     assert cb.forcesave_type == 1 and cb.last_save == "t" and not cb.not_modified
+
+
+@pytest.mark.parametrize(("lastsave", "expected"), [
+    ("2026-11-21T10:00:00.000Z", datetime(2026, 11, 21, 10, 0, tzinfo=UTC)),
+    ("2026-11-21T10:00:00.250Z", datetime(2026, 11, 21, 10, 0, 0, 250_000, tzinfo=UTC)),
+    ("2026-11-21T12:00:00+02:00", datetime(2026, 11, 21, 10, 0, tzinfo=UTC)),
+    ("2026-11-21T10:00:00", datetime(2026, 11, 21, 10, 0, tzinfo=UTC)),
+    ("yesterday", None),
+    (None, None),
+])
+def test_the_edit_time_of_a_save_is_its_lastsave(lastsave: str | None, expected: datetime | None) -> None:
+    fields = {**SAVE_FIELDS, "lastsave": lastsave}
+    assert edit_time(_cb(6, **fields)) == expected

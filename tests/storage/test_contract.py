@@ -265,6 +265,31 @@ def test_a_recovered_version_is_listed_but_not_current(composition: Composition)
     composition.assert_clean()
 
 
+def test_saves_are_made_current_in_the_order_of_their_edits(composition: Composition) -> None:
+    storage = composition.storage
+    file = storage.create_file(composition.home, "doc.docx", content("v1"), ORIGIN)
+    edited = now_utc()
+
+    def editor_save(text: str, at: Any) -> Any:
+        return storage.write_version(file.id, content(text), SaveOrigin(None, "DS", "onlyoffice", edited_at=at))
+
+    newer = editor_save("the final save", edited)
+    older = editor_save("a forcesave that arrived late", edited - timedelta(seconds=5))
+    assert newer.is_current and not older.is_current and not older.recovered
+    assert older.edited == edited - timedelta(seconds=5)
+    assert storage.stat(file.id).version == newer.number
+    assert read_version(storage, file.id) == b"the final save"
+    assert read_version(storage, file.id, older.number) == b"a forcesave that arrived late"
+    listed = {item.number: item for item in storage.list_versions(file.id)}
+    assert listed[older.number].edited == edited - timedelta(seconds=5) and not listed[older.number].is_current
+    # A later edit, and a save that carries no edit time (an upload), become current as ever.
+    assert editor_save("the next session", edited + timedelta(seconds=1)).is_current
+    assert storage.write_version(file.id, content("an upload"), ORIGIN).is_current
+    assert not editor_save("older than everything stored", edited).is_current
+    assert read_version(storage, file.id) == b"an upload"
+    composition.assert_clean()
+
+
 def test_max_bytes_refuses_and_leaves_nothing_behind(composition: Composition) -> None:
     storage = composition.storage
     file = storage.create_file(composition.home, "small.bin", content("v1"), ORIGIN)

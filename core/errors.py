@@ -20,6 +20,7 @@ The tree::
     ├── NotImplementedFeature           NOT_IMPLEMENTED 501
     └── ServerError                     SERVER_ERROR 500
         ├── UpstreamError               a peer (document server, WOPI client, provider) failed
+        │   └── UpstreamInterrupted     its answer broke off mid-way: transient, 503
         └── StorageUnavailable          transient: the caller may retry
 
 Views map these to their protocol's shape in one error handler per blueprint;
@@ -127,6 +128,13 @@ class ServerError(DocbridgeError):
 
 class UpstreamError(ServerError):
     pass
+
+
+class UpstreamInterrupted(UpstreamError):
+    """A peer's answer broke off before its end (a cut connection, a short body): nothing
+    of it is used, and the caller may retry."""
+
+    http_status = 503
 
 
 class StorageUnavailable(ServerError):

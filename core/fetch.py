@@ -29,7 +29,7 @@ from urllib.parse import urlsplit
 
 import requests
 
-from core.errors import OriginNotAllowed, PayloadTooLarge, UpstreamError
+from core.errors import OriginNotAllowed, PayloadTooLarge, UpstreamError, UpstreamInterrupted
 
 CHUNK_BYTES = 1 << 20
 _DEFAULT_PORTS = {"http": 80, "https": 443}
@@ -164,7 +164,9 @@ class Fetcher:
                     digest.update(chunk)
                     spool.write(chunk)
             except requests.RequestException as error:
-                raise UpstreamError(f"the download from {normalise_origin(url)} failed: {type(error).__name__}") from None
+                raise UpstreamInterrupted(
+                    f"the download from {normalise_origin(url)} broke off after {size} bytes: {type(error).__name__}"
+                ) from None
             spool.flush()
             spool.seek(0)
             yield Download(file=spool, size=size, sha256=digest.hexdigest())

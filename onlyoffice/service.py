@@ -28,6 +28,7 @@ from core.errors import (
     PayloadTooLarge,
     StorageUnavailable,
     UpstreamError,
+    UpstreamInterrupted,
 )
 from core.ids import ResourceId
 from core.services import Services
@@ -208,8 +209,8 @@ class OnlyofficeService:
         try:
             decision = self._decide(grant, callback)
             version = self._apply(grant, callback, decision)
-        except StorageUnavailable as error:
-            log.error("onlyoffice callback file=%s key=%s status=%d: storage unavailable (%s), asking for a retry",
+        except (StorageUnavailable, UpstreamInterrupted) as error:
+            log.error("onlyoffice callback file=%s key=%s status=%d: %s; asking for a retry",
                       file_key, callback.key, callback.status, error.message)
             return CallbackAnswer(503, {"error": 1})
         except (OriginNotAllowed, PayloadTooLarge, UpstreamError, NotFound, AccessDenied, DocbridgeError) as error:

@@ -130,6 +130,8 @@ class DocumentServerStandIn:
         # asked for, in order, when the request came in.
         self.cache_delays: dict[str, float] = {}
         self.cache_requests: list[str] = []
+        # The next this many downloads of a saved state break off half-way (a cut connection).
+        self.cut_next_downloads = 0
         self.callbacks: list[CallbackRecord] = []
         self.downloads: list[dict[str, Any]] = []
         self.editor_errors: list[dict[str, Any]] = []
@@ -435,6 +437,13 @@ class DocumentServerStandIn:
             query = parse_qs(parts.query)
             if found is None or query.get("md5") != [hashlib.md5(cache_id.removesuffix("_changes").encode()).hexdigest()]:  # noqa: S324
                 handler.reply(403, b"forbidden", "text/plain")
+            elif self.cut_next_downloads and not cache_id.endswith("_changes"):
+                self.cut_next_downloads -= 1
+                handler.send_response(200)
+                handler.send_header("Content-Length", str(len(found[0])))
+                handler.end_headers()
+                handler.wfile.write(found[0][: len(found[0]) // 2])
+                handler.close_connection = True
             else:
                 handler.reply(200, found[0], "application/octet-stream")
         else:

@@ -39,3 +39,19 @@ def test_transient_storage_failure_is_retried_by_the_document_server(
 
 def _with_webdav(start: Callable[..., Docbridge], ds: DocumentServerStandIn, url: str) -> Docbridge:
     return start(ds.base, _storage={"backend": "webdav", "webdav_url": url})
+
+
+def test_a_download_cut_off_by_the_network_is_retried_and_stores_only_the_whole_file(
+        docbridge: Docbridge, ds: DocumentServerStandIn) -> None:
+    alice = docbridge.user("alice")
+    file_id = docbridge.upload(alice, "Report.docx", b"PK-v1")
+    session = ds.open(docbridge.open_config(alice, file_id))
+    edited = b"PK-v2 " + bytes(range(256)) * 4096
+    ds.edit(session.key, alice.id, edited)
+    ds.cut_next_downloads = 1
+    record = ds.close(session.key, alice.id)
+    assert record is not None
+    # Half of the file arrived the first time: nothing of it is kept, and the DS is asked to retry.
+    assert record.answers == [(503, {"error": 1}), (200, {"error": 0})]
+    assert [v["version"] for v in docbridge.versions(alice, file_id)] == [1, 2]
+    assert docbridge.content(alice, file_id) == edited

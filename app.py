@@ -25,21 +25,12 @@ import storage.webdav.extension
 import web.health
 import web.views
 import wopi.extension
-from core.config import Settings, load_settings
-from core.errors import ServerError, StorageUnavailable
-from core.events import EventBus
-from core.instance import ensure_admin, instance_secret, prepare_data_dir
-from core.oidc import OidcVerifier
-from core.services import EXTENSION_KEY, Services
-from core.tokens import TokenService
+from core.config import load_settings
+from core.errors import StorageUnavailable
+from server.bootstrap import build_services, ensure_admin, instance_secret, prepare_data_dir
+from server.extensions import ExtensionContext
 from server.request import CompleteBodyRequest
-from storage.access import Access
-from storage.metadata.database import make_engine
-from storage.metadata.links import LinkStore
-from storage.metadata.locks import LockStore
-from storage.metadata.migrate import upgrade_to_head
-from storage.metadata.users import UserStore
-from storage.service import StorageService
+from server.services import EXTENSION_KEY, Services
 
 BUILTIN_EXTENSIONS: tuple[extensions.Extension, ...] = (
     storage.local.extension,  # type: ignore[list-item]
@@ -72,19 +63,18 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         disabled_ids=settings.extensions.disabled,
         required_ids=settings.extensions.required,
     )
-    context = extensions.ExtensionContext(app=app, settings=settings, services=None)
+    storage_context = extensions.StorageContext(settings)
     storage_phase = [ext for ext in plan.ordered if ext.MANIFEST.kind is extensions.ExtensionKind.STORAGE]
     for extension in storage_phase:
-        extension.register(context)
+        extension.register(storage_context)
 
-    found = _build_services(settings, secret, context, plan)
+    found = build_services(settings, secret, storage_context.blob_store_factories, plan.states)
     app.extensions[EXTENSION_KEY] = found
-    context.services = found
     ensure_admin(found.users, settings)
     _sweep_orphans(found)
-    # The catalog exists before the app drivers register with it; defaults are checked after.
-    registry.views.init_registry(app, found)
+    registry.views.init_app(app)
 
+    context = ExtensionContext(app, settings, found)
     for extension in plan.ordered:
         if extension not in storage_phase:
             extension.register(context)
@@ -104,36 +94,3 @@ def _sweep_orphans(found: Services) -> None:
         found.storage.sweep_orphans(found.settings.storage.orphan_grace_seconds)
     except StorageUnavailable as error:
         logging.getLogger(__name__).warning("skipped the orphan-blob sweep: %s", error.message)
-
-
-def _build_services(
-    settings: Settings, secret: bytes, context: extensions.ExtensionContext, plan: extensions.LoadPlan
-) -> Services:
-    factory = context.blob_store_factories.get(settings.storage.backend)
-    if factory is None:
-        known = ", ".join(sorted(context.blob_store_factories)) or "none"
-        raise ServerError(
-            f"storage.backend {settings.storage.backend!r} is not provided by any enabled extension (available: {known})"
-        )
-    engine = make_engine(settings.effective_database_url)
-    upgrade_to_head(engine)
-    events = EventBus()
-    blobs = factory(settings)
-    storage_service = StorageService(
-        engine, blobs, settings.storage_id, events, fault_injection=settings.storage.fault_injection
-    )
-    return Services(
-        settings=settings,
-        engine=engine,
-        blobs=blobs,
-        storage=storage_service,
-        users=UserStore(engine, storage_service),
-        links=LinkStore(engine, settings.storage_id),
-        locks=LockStore(engine, events),
-        tokens=TokenService(hashlib.sha256(b"docbridge-access:" + secret).digest(), settings.access_token_ttl_seconds),
-        events=events,
-        access=Access(storage_service),
-        secret=secret,
-        oidc=OidcVerifier(settings.oidc) if settings.oidc.enabled else None,
-        extension_states=plan.states,
-    )

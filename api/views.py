@@ -12,11 +12,11 @@ from flask import Blueprint, Flask, Response, jsonify, request
 from werkzeug.exceptions import HTTPException
 
 from api.openapi import openapi_document
-from core.auth import require_principal, require_user
-from core.downloads import stream_content
 from core.errors import AccessDenied, BadRequest, DocbridgeError, NotFound, Unauthenticated
 from core.ids import ResourceId, parse_resource_id
-from core.services import services
+from server.auth import require_principal, require_user
+from server.downloads import stream_content
+from server.services import services
 from storage.access import Principal
 from storage.types import Link, LinkRole, Node, SaveOrigin, Version
 

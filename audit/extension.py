@@ -8,7 +8,8 @@ import json
 import logging
 
 from core.events import Event, FileCreated, FileDeleted, FileRenamed, LockChanged, VersionSaved
-from core.extensions import ExtensionContext, ExtensionKind, Manifest
+from core.extensions import ExtensionKind, Manifest
+from server.extensions import ExtensionContext
 
 MANIFEST = Manifest(
     id="audit-log",

@@ -8,7 +8,7 @@ from flask import Flask
 from flask.cli import AppGroup
 
 from core.errors import DocbridgeError
-from core.services import services
+from server.services import services
 
 user_group = AppGroup("user", help="Manage Docbridge users.")
 extensions_group = AppGroup("extensions", help="Inspect extensions.")

@@ -25,8 +25,6 @@ from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.version import InvalidVersion, Version
 
 if TYPE_CHECKING:
-    from flask import Flask
-
     from core.config import Settings
 
 log = logging.getLogger(__name__)
@@ -57,19 +55,21 @@ class Manifest:
 
 
 @dataclass(slots=True)
-class ExtensionContext:
-    """What an extension gets to wire itself in: the app, the settings and the services."""
+class StorageContext:
+    """What a storage extension gets: the settings, and where to offer its blob store
+    (``backend name -> factory``). Storage extensions register before the services exist."""
 
-    app: Flask
     settings: Settings
-    services: Any
     blob_store_factories: dict[str, Callable[[Settings], Any]] = field(default_factory=dict)
 
 
 class Extension(Protocol):
+    """An extension module: its manifest and how it wires itself in. Storage extensions
+    are handed a `StorageContext`; the others the app's own context (``server.extensions``)."""
+
     MANIFEST: Manifest
 
-    def register(self, context: ExtensionContext) -> None: ...
+    def register(self, context: Any) -> None: ...
 
 
 class ExtensionError(Exception):
@@ -235,9 +235,3 @@ def _topological_order(ids: list[str], manifests: Mapping[str, Manifest]) -> lis
             if incoming[target] == 0:
                 heapq.heappush(ready, target)
     return order
-
-
-def register_all(plan: LoadPlan, context: ExtensionContext) -> None:
-    for extension in plan.ordered:
-        log.debug("registering extension %s", extension.MANIFEST.id)
-        extension.register(context)

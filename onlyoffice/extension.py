@@ -16,16 +16,17 @@ from flask.cli import AppGroup
 from core.config import Settings
 from core.errors import DocbridgeError
 from core.events import FileDeleted
-from core.extensions import ExtensionContext, ExtensionError, ExtensionKind, Manifest
+from core.extensions import ExtensionError, ExtensionKind, Manifest
 from core.fetch import Fetcher, FetchPolicy
 from core.ids import parse_resource_id
-from core.services import HealthReport, Services
 from onlyoffice import views
 from onlyoffice.check import run_check
 from onlyoffice.driver import OnlyofficeDriver, provider_for
 from onlyoffice.ds_tokens import DsTokens
 from onlyoffice.service import OnlyofficeService
 from onlyoffice.store import OnlyofficeStore
+from server.extensions import ExtensionContext
+from server.services import HealthReport, Services
 
 MANIFEST = Manifest(
     id="onlyoffice",
@@ -83,8 +84,7 @@ def register(context: ExtensionContext) -> None:
     context.app.cli.add_command(_cli)
     services.events.subscribe(FileDeleted, lambda event: service.store.forget_file(str(event.file_id)))
     services.health_checks["onlyoffice"] = lambda: _health(service)
-    if services.catalog is not None:
-        services.catalog.register(provider_for(settings.onlyoffice), OnlyofficeDriver(settings.public_base))
+    services.catalog.register(provider_for(settings.onlyoffice), OnlyofficeDriver(settings.public_base))
 
 
 def _health(service: OnlyofficeService) -> HealthReport:

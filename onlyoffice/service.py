@@ -31,7 +31,6 @@ from core.errors import (
     UpstreamInterrupted,
 )
 from core.ids import ResourceId
-from core.services import Services
 from core.tokens import AccessGrant, ViewMode, token_tail
 from onlyoffice import callbacks
 from onlyoffice.config_builder import EditorInput, build_editor_config, history_data, sign_config
@@ -41,6 +40,7 @@ from onlyoffice.formats import Format, OpenPlan, format_for, open_plan
 from onlyoffice.keys import conversion_key, history_key
 from onlyoffice.store import OnlyofficeStore
 from registry.providers import audience_for
+from server.services import Services
 from storage.access import Principal
 from storage.types import Node, SaveOrigin, Version
 

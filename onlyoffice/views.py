@@ -12,7 +12,6 @@ from typing import Any
 from flask import Blueprint, Flask, Response, current_app, jsonify, render_template, request
 from werkzeug.wsgi import wrap_file
 
-from core.auth import require_principal
 from core.errors import AccessDenied, BadRequest, DocbridgeError, InvalidToken
 from core.ids import parse_resource_id
 from core.tokens import AccessGrant, token_tail
@@ -20,6 +19,7 @@ from onlyoffice.check import run_check
 from onlyoffice.ds_client import origin_of
 from onlyoffice.service import CHECK_AUDIENCE, OnlyofficeService
 from onlyoffice.testdoc import check_document
+from server.auth import require_principal
 
 EXTENSION_KEY = "onlyoffice"
 

@@ -6,25 +6,21 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
-from core.services import services_of
-from registry.external import ProviderStore
-from registry.service import catalog_of
+from server.services import services_of
 
 registry_group = AppGroup("registry", help="The app registry: providers and mimetypes.")
-STORE_KEY = "docbridge.registry.store"
 
 
 @registry_group.command("providers")
 def providers_command() -> None:
     """List the live app providers: built-in drivers, then external registrations."""
     found = services_of(current_app)
-    catalog = catalog_of(found)
+    catalog = found.catalog
     for registration in catalog.registrations():
         if registration.builtin:
             provider = registration.provider
             click.echo(f"{provider.name}\tbuilt-in\tpriority {provider.priority}\t{len(provider.mimetypes)} mimetypes")
-    store: ProviderStore = current_app.extensions[STORE_KEY]
-    for stored in store.live_registrations(catalog.now()):
+    for stored in found.providers.live_registrations(catalog.now()):
         provider = stored.registration.provider
         click.echo(
             f"{provider.name}\texternal\tpriority {provider.priority}\t{len(provider.mimetypes)} mimetypes"
@@ -35,6 +31,6 @@ def providers_command() -> None:
 @registry_group.command("mimetypes")
 def mimetypes_command() -> None:
     """List what /app/list shows: each mimetype, its default app and its apps."""
-    for entry in catalog_of(services_of(current_app)).list_mimetypes():
+    for entry in services_of(current_app).catalog.list_mimetypes():
         apps = ", ".join(provider.name for provider in entry.app_providers)
         click.echo(f"{entry.mime_type}\t{entry.ext or '-'}\tdefault {entry.default_application}\t{apps}")

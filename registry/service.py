@@ -17,10 +17,8 @@ from typing import BinaryIO
 
 from core.errors import AccessDenied, AlreadyExists, BadRequest, NotFound, ServerError, UpstreamError
 from core.ids import ResourceId, parse_resource_id
-from core.services import Services
 from core.tokens import ViewMode, token_tail
 from registry.blank_files import blank_path
-from registry.catalog import Catalog
 from registry.providers import Launch, LaunchRequest, audience_for
 from registry.rules import (
     UNREACHABLE_MESSAGE,
@@ -30,6 +28,7 @@ from registry.rules import (
     parse_view_mode,
     settle_view_mode,
 )
+from server.services import Services
 from storage.access import Principal
 from storage.types import Node, SaveOrigin
 
@@ -54,12 +53,6 @@ class Opened:
     launch: Launch
 
 
-def catalog_of(found: Services) -> Catalog:
-    catalog = found.catalog
-    if not isinstance(catalog, Catalog):
-        raise ServerError("the app registry is not initialised")
-    return catalog
-
 
 def open_in_app(found: Services, principal: Principal, params: OpenParams) -> Opened:
     """`POST /app/open`: resolve the app and the view mode, issue the access token (bound
@@ -77,7 +70,7 @@ def open_in_app(found: Services, principal: Principal, params: OpenParams) -> Op
         raise BadRequest("the given file id does not point to a file")
     requested = parse_view_mode(params.view_mode)
     template_id = _readable_template(found, principal, params.template_id) if params.template_id else None
-    registration = catalog_of(found).resolve(file.mimetype, params.app_name)
+    registration = found.catalog.resolve(file.mimetype, params.app_name)
     ceiling: ViewMode | None
     if principal.link is not None:
         ceiling = link_view_mode(principal.link.role)

@@ -10,24 +10,21 @@ from __future__ import annotations
 
 import hmac
 import logging
-import os
 import xml.etree.ElementTree as ElementTree
 from datetime import UTC, datetime
 from typing import Any
 
-import requests
-from flask import Blueprint, Flask, Response, current_app, jsonify, request
+from flask import Blueprint, Flask, Response, jsonify, request
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
-from core.auth import require_principal
 from core.errors import AccessDenied, BadRequest, DocbridgeError, NotFound, Unauthenticated
-from core.services import Services, services
-from registry.catalog import Catalog
-from registry.commands import STORE_KEY, registry_group
-from registry.external import SECRET_HEADER, LaunchClient, ProviderStore, StoredRegistration, parse_registration
+from registry.commands import registry_group
+from registry.external import SECRET_HEADER, ProviderStore, StoredRegistration, parse_registration
 from registry.providers import Launch
 from registry.rules import external_uri
-from registry.service import OpenParams, catalog_of, new_file, open_in_app
+from registry.service import OpenParams, new_file, open_in_app
+from server.auth import require_principal
+from server.services import Services, services
 
 log = logging.getLogger(__name__)
 
@@ -48,34 +45,11 @@ _OTHER_METHODS = ["GET", "PUT", "PATCH", "DELETE", "OPTIONS"]
 _ROUTE_METHOD = {"/app/list": "GET", "/app/open": "POST", "/app/open-with-web": "POST", "/app/new": "POST"}
 
 
-def init_registry(app: Flask, found: Services) -> Catalog:
-    """Create the catalog (``services.catalog``) and serve the routes. Call before the app
-    drivers register; call ``catalog.validate_defaults()`` once they all have."""
-    settings = found.settings
-    session = requests.Session()
-    session.trust_env = False  # providers are called directly, never through an environment proxy
-    store = ProviderStore(
-        found.engine,
-        LaunchClient(
-            session=session,
-            secret=settings.app_registry.provider_secret,
-            timeout_seconds=settings.app_registry.launch_timeout_seconds,
-            public_base=settings.public_base,
-        ),
-    )
-    catalog = Catalog(settings.app_registry.mimetypes, external=store, settings_source=_mimetypes_source())
-    found.catalog = catalog
-    app.extensions[STORE_KEY] = store
+def init_app(app: Flask) -> None:
+    """Serve the routes and the ``flask registry`` commands; the catalog the drivers register
+    with is built with the services (``server.bootstrap``)."""
     app.register_blueprint(blueprint)
     app.cli.add_command(registry_group)
-    return catalog
-
-
-def _mimetypes_source() -> str:
-    # Only to name the file in a start-up error; request code never reads the environment.
-    if os.environ.get("DOCBRIDGE_APP_REGISTRY__MIMETYPES"):
-        return "environment"
-    return os.environ.get("DOCBRIDGE_CONFIG") or "settings"
 
 
 # --- errors ----------------------------------------------------------------------------------
@@ -148,7 +122,7 @@ def launch_json(launch: Launch) -> dict[str, Any]:
 @blueprint.get("/app/list", provide_automatic_options=False)
 def app_list() -> Response:
     """GET /app/list (no authentication): the mimetypes some live app opens, with their apps."""
-    listing = catalog_of(services()).list_mimetypes()
+    listing = services().catalog.list_mimetypes()
     return jsonify({"mime-types": [entry.to_json() for entry in listing]})
 
 
@@ -236,7 +210,7 @@ def _xml_element(name: str, value: Any) -> ElementTree.Element:
 
 
 def _store() -> ProviderStore:
-    store: ProviderStore = current_app.extensions[STORE_KEY]
+    store: ProviderStore = services().providers
     return store
 
 
@@ -273,7 +247,7 @@ def register_provider() -> tuple[Response, int]:
     if body is None:
         raise BadRequest("the registration must be a JSON object")
     registration = parse_registration(body, found.settings.app_registry.max_provider_ttl_seconds)
-    catalog = catalog_of(found)
+    catalog = found.catalog
     if registration.provider.name in catalog.builtin_names():
         raise AccessDenied(f"the name {registration.provider.name!r} belongs to a built-in app")
     stored = _store().upsert(registration, catalog.now())
@@ -291,7 +265,7 @@ def provider_heartbeat(name: str) -> Response:
     if ttl is not None and (not isinstance(ttl, int) or isinstance(ttl, bool) or ttl < 1):
         raise BadRequest("ttl_seconds must be a whole number of seconds, at least 1")
     stored = _store().heartbeat(
-        name, catalog_of(found).now(), ttl, found.settings.app_registry.max_provider_ttl_seconds
+        name, found.catalog.now(), ttl, found.settings.app_registry.max_provider_ttl_seconds
     )
     if stored is None:
         raise NotFound(f"no live registration named {name!r}: register again")

@@ -16,7 +16,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from app import create_app
-from core.services import services_of
+from server.services import services_of
 from tests.support.net import serve_wsgi
 from tests.support.postgres import create_database, migrated_template, postgres_cluster
 

@@ -8,7 +8,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
 from core.errors import DocbridgeError
-from core.services import services
+from server.services import services
 
 blueprint = Blueprint("health", __name__)
 

@@ -5,7 +5,7 @@ issuer's discovery document, sends the browser to its authorization endpoint wit
 `state`, `nonce` and code challenge kept in the session, and on the way back exchanges the
 code (with the verifier) at the token endpoint. The access token it gets is then checked
 exactly as an API bearer token is (JWKS signature, issuer, audience, expiry) and mapped to
-a Docbridge user by `core.auth`, so the browser and the API agree on who someone is.
+a Docbridge user by `server.auth`, so the browser and the API agree on who someone is.
 
 Building the URLs and checking the answers are pure functions; `OidcClient` does the two
 requests (discovery, token), with timeouts and without following redirects.

@@ -14,8 +14,8 @@ from collections.abc import Iterable, MutableMapping
 from typing import Any
 from urllib.parse import urlsplit
 
-from core.auth import CSRF_SESSION_KEY
 from core.config import Settings
+from server.auth import CSRF_SESSION_KEY
 
 CSRF_FORM_FIELD = "csrf_token"
 

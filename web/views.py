@@ -14,9 +14,9 @@ from typing import Any
 from flask import Blueprint, Flask, Response, redirect, render_template, request, session, url_for
 from werkzeug.wrappers import Response as BaseResponse
 
-from core.auth import SESSION_USER_KEY, authenticate
 from core.errors import DocbridgeError, InvalidToken, NotFound
-from core.services import services
+from server.auth import SESSION_USER_KEY, authenticate
+from server.services import services
 from storage.types import User
 from web.oidc_login import OidcClient, PendingLogin, authorization_url, check_callback, new_pending_login
 from web.security import CSRF_FORM_FIELD, csrf_matches, csrf_token, page_headers, safe_next

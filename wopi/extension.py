@@ -13,10 +13,11 @@ from flask import Flask
 from flask.cli import AppGroup
 
 from core.errors import DocbridgeError, NotFound
-from core.extensions import ExtensionContext, ExtensionKind, Manifest
-from core.services import HealthReport, Services, services_of
+from core.extensions import ExtensionKind, Manifest
 from core.tokens import ViewMode
 from registry.providers import audience_for
+from server.extensions import ExtensionContext
+from server.services import HealthReport, Services, services_of
 from storage.types import SaveOrigin
 from wopi import views
 from wopi.client import DiscoveryClient, WopiClients
@@ -39,19 +40,9 @@ TEST_FILE_NAME = "test.wopitest"
 
 
 def _register_provider(services: Services, runtime: views.WopiRuntime, client: DiscoveryClient) -> None:
-    catalog = services.catalog
     provider = provider_for(client)
-    if catalog is None or provider is None:
-        return
-    catalog.register(provider, WopiDriver(client, runtime.host.wopi_src))
-
-
-def _register_all(services: Services, runtime: views.WopiRuntime) -> None:
-    if runtime.providers_registered or services.catalog is None:
-        return
-    for client in runtime.clients:
-        _register_provider(services, runtime, client)
-    runtime.providers_registered = True
+    if provider is not None:
+        services.catalog.register(provider, WopiDriver(client, runtime.host.wopi_src))
 
 
 def build_runtime(services: Services) -> views.WopiRuntime:
@@ -72,13 +63,13 @@ def build_runtime(services: Services) -> views.WopiRuntime:
 
     def changed(client: DiscoveryClient) -> None:
         # A discovery refresh with other mimetypes re-registers the provider.
-        if runtime.providers_registered:
-            _register_provider(services, runtime, client)
+        _register_provider(services, runtime, client)
 
     for client in clients:
-        client.on_change = changed
         if not client.refresh():
             client.load_cache()
+        _register_provider(services, runtime, client)
+        client.on_change = changed
     return runtime
 
 
@@ -95,13 +86,7 @@ def register(context: ExtensionContext) -> None:
     app.register_blueprint(views.blueprint)
     for client in runtime.clients:
         services.health_checks[f"wopi:{client.name}"] = functools.partial(_health, client)
-    _register_all(services, runtime)
-
-    @app.before_request
-    def _keep_discovery_fresh() -> None:
-        # The catalog may be created after this extension registered: register then.
-        _register_all(services, runtime)
-        runtime.clients.refresh_due()
+    app.before_request(runtime.clients.refresh_due)
 
     app.cli.add_command(wopi_group)
 

@@ -34,9 +34,9 @@ from core.errors import (
     Unauthenticated,
 )
 from core.ids import ResourceId
-from core.services import Services
 from core.tokens import AccessGrant, ViewMode, token_tail
 from registry.providers import audience_for
+from server.services import Services
 from storage.access import Principal
 from storage.metadata.database import now_utc
 from storage.names import free_name
@@ -153,8 +153,7 @@ class WopiHost:
     def _external_audiences(self) -> list[str]:
         """Apps that registered over HTTP reach files through this WOPI host too: the
         registry hands them the file's WOPISrc with their token."""
-        catalog = self.services.catalog
-        return [audience_for(name) for name in catalog.external_names()] if catalog is not None else []
+        return [audience_for(name) for name in self.services.catalog.external_names()]
 
     def _check_link(self, link_id: str) -> None:
         """A public link's token dies with the link (revoked or expired)."""

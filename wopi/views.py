@@ -61,7 +61,6 @@ class WopiRuntime:
 
     host: WopiHost
     clients: WopiClients
-    providers_registered: bool = False
 
 
 def runtime() -> WopiRuntime:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from core.config import Settings
-from core.extensions import ExtensionContext, ExtensionKind, Manifest
+from core.extensions import ExtensionKind, Manifest, StorageContext
 from storage.local.blobs import LocalBlobStore
 
 MANIFEST = Manifest(
@@ -21,5 +21,5 @@ def _open(settings: Settings) -> LocalBlobStore:
     return LocalBlobStore(settings.data_dir / "blobs")
 
 
-def register(context: ExtensionContext) -> None:
+def register(context: StorageContext) -> None:
     context.blob_store_factories["local"] = _open

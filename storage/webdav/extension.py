@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from core.config import Settings
-from core.extensions import ExtensionContext, ExtensionKind, Manifest
+from core.extensions import ExtensionKind, Manifest, StorageContext
 from storage.interface import BlobStore
 from storage.webdav.blobs import WebDavBlobStore
 
@@ -26,5 +26,5 @@ def _open(settings: Settings) -> BlobStore:  # mypy checks the store against the
     )
 
 
-def register(context: ExtensionContext) -> None:
+def register(context: StorageContext) -> None:
     context.blob_store_factories["webdav"] = _open

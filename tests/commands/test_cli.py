@@ -8,7 +8,7 @@ from flask.testing import FlaskClient
 
 from core.errors import NotFound
 from core.ids import parse_resource_id
-from core.services import services_of
+from server.services import services_of
 from tests.conftest import ADMIN_PASSWORD, TestUser, basic_auth, upload
 
 

@@ -10,7 +10,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from core.services import services_of
+from server.services import services_of
 from tests.conftest import TestUser, basic_auth, upload
 from tests.support.oidc import LocalIssuer, local_issuer
 

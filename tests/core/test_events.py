@@ -9,7 +9,7 @@ import pytest
 from flask import Flask
 
 from core.events import FileCreated, VersionSaved
-from core.services import services_of
+from server.services import services_of
 from storage.types import SaveOrigin
 from tests.conftest import TestUser
 

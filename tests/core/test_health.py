@@ -7,7 +7,7 @@ import os
 from flask import Flask
 from flask.testing import FlaskClient
 
-from core.services import services_of
+from server.services import services_of
 
 
 def test_healthz_and_readyz(client: FlaskClient) -> None:

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from flask import Flask
 
-from core.services import services_of
+from server.services import services_of
 from storage.types import SaveOrigin
 
 EXTENSION_SOURCE = textwrap.dedent(

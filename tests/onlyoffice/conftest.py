@@ -14,7 +14,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from core.services import services_of
+from server.services import services_of
 from tests.conftest import TestUser, basic_auth
 from tests.onlyoffice.ds_standin import DocumentServerStandIn
 from tests.support.net import free_port, serve_wsgi

@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 from flask import Flask
 
-from core.services import services_of
+from server.services import services_of
 from tests.conftest import TestUser, basic_auth
 from tests.onlyoffice.conftest import DS_SECRET, Docbridge
 from tests.onlyoffice.ds_standin import DocumentServerStandIn, wait_for

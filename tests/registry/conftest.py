@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from flask import Flask
 
-from core.services import services_of
 from registry.providers import AppProvider
+from server.services import services_of
 from tests.registry.helpers import DOCX, ODT, PDF, TXT, XLSX, Apps, RecordingDriver
 
 

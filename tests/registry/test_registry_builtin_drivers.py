@@ -26,7 +26,7 @@ def test_onlyoffice_as_default_app(make_app: Callable[..., Flask]) -> None:
         first["mime_type"] == DOCX and first["default_application"] == "OnlyOffice" and first["allow_creation"] is True
     )
 
-    from core.services import services_of
+    from server.services import services_of
 
     user = services_of(app).users.create("gina", "secret")
     auth = basic_auth("gina", "secret")

@@ -18,8 +18,8 @@ import pytest
 import requests
 from flask import Flask
 
-from core.services import services_of
 from registry.providers import AppProvider
+from server.services import services_of
 from tests.conftest import TestUser, basic_auth
 from tests.registry.helpers import DOCX, ODT, PDF, TXT, XLSX, Apps, RecordingDriver
 from tests.registry.provider import SECRET_HEADER, stand_in_provider

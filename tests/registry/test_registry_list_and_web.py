@@ -12,9 +12,9 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from core.config import MimetypeSettings
-from core.services import services_of
 from registry.blank_files import blank_path
 from registry.providers import AppProvider
+from server.services import services_of
 from tests.conftest import TestUser, upload
 from tests.registry.helpers import DOCX, ODT, PDF, TXT, XLSX, Apps, RecordingDriver, assert_error, make_folder
 

@@ -12,9 +12,9 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from core.ids import parse_resource_id
-from core.services import services_of
 from core.tokens import ViewMode
 from registry.blank_files import blank_path
+from server.services import services_of
 from tests.conftest import TestUser, basic_auth, upload
 from tests.registry.helpers import ODT, Apps, assert_error, make_folder, make_link
 from tests.support.oidc import LocalIssuer, local_issuer

@@ -12,9 +12,9 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from core.ids import parse_resource_id
-from core.services import services_of
 from core.tokens import ViewMode
 from registry.providers import AppProvider
+from server.services import services_of
 from tests.conftest import TestUser, upload
 from tests.registry.helpers import ODT, RecordingDriver, assert_error
 from tests.registry.provider import StandInProvider, stand_in_provider

@@ -37,7 +37,7 @@ from core.errors import (
     VersionConflict,
 )
 from core.ids import ResourceId
-from core.services import Services, services_of
+from server.services import Services, services_of
 from storage.metadata.database import now_utc
 from storage.metadata.schema import pending_blobs, versions
 from storage.service import StorageService

@@ -14,7 +14,7 @@ import pytest
 from flask import Flask
 from playwright.sync_api import Browser, Page
 
-from core.services import services_of
+from server.services import services_of
 from tests.onlyoffice.conftest import DS_SECRET
 from tests.onlyoffice.ds_standin import DocumentServerStandIn
 from tests.support.net import free_port, serve_wsgi

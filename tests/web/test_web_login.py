@@ -10,7 +10,7 @@ import pytest
 import requests
 from playwright.sync_api import Page, expect
 
-from core.services import services_of
+from server.services import services_of
 from tests.web.conftest import log_in
 from tests.web.oidc_standin import oidc_standin
 

@@ -14,9 +14,9 @@ from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
 from core.ids import parse_resource_id
-from core.services import services_of
 from core.tokens import ViewMode
 from registry.providers import audience_for
+from server.services import services_of
 from tests.conftest import TestUser, upload
 from tests.wopi.wopi_client import WopiClientStandIn, serve
 

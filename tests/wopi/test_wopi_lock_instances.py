@@ -8,7 +8,7 @@ from collections.abc import Callable
 import pytest
 from flask import Flask
 
-from core.services import services_of
+from server.services import services_of
 from tests.conftest import TestUser, basic_auth, upload
 from tests.wopi.conftest import WopiCaller, issue_token, wopi_settings
 from tests.wopi.wopi_client import WopiClientStandIn

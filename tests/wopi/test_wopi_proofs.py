@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from flask import Flask
 
-from core.services import services_of
+from server.services import services_of
 from tests.conftest import TestUser, basic_auth, upload
 from tests.wopi.conftest import WopiCaller, issue_token, wopi_settings
 from tests.wopi.wopi_client import WopiClientStandIn, new_key, serve

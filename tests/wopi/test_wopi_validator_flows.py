@@ -32,8 +32,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from core.ids import parse_resource_id
-from core.services import services_of
 from core.tokens import ViewMode
+from server.services import services_of
 from tests.conftest import TestUser, upload
 from tests.wopi.conftest import WopiCaller, issue_token
 from tests.wopi.wopi_client import WopiClientStandIn

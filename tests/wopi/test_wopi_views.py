@@ -8,8 +8,8 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from core.services import services_of
 from core.tokens import ViewMode
+from server.services import services_of
 from tests.conftest import TestUser, upload
 from tests.wopi.conftest import WopiCaller, issue_token
 from tests.wopi.wopi_client import WopiClientStandIn

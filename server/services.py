@@ -1,31 +1,31 @@
-"""The services one Docbridge app runs with, built once in ``create_app``.
+"""The services one Docbridge app runs with, built once by `server.bootstrap.build_services`.
 
-Views reach them through `services()`; nothing keeps them in module globals, so two apps
-in one process (as in the tests) never share state.
+Views reach them through `services()`; hosts and drivers are handed the collaborators they
+use. Nothing keeps them in module globals, so two apps in one process (as in the tests)
+never share state.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
 
 from flask import Flask, current_app
 from sqlalchemy.engine import Engine
 
 from core.config import Settings
 from core.events import EventBus
+from core.extensions import ExtensionState
 from core.oidc import OidcVerifier
 from core.tokens import TokenService
+from registry.catalog import Catalog
+from registry.external import ProviderStore
 from storage.access import Access
 from storage.interface import BlobStore
 from storage.metadata.links import LinkStore
 from storage.metadata.locks import LockStore
 from storage.metadata.users import UserStore
 from storage.service import StorageService
-
-if TYPE_CHECKING:
-    from core.extensions import ExtensionState
 
 EXTENSION_KEY = "docbridge"
 
@@ -49,7 +49,8 @@ class Services:
     events: EventBus
     access: Access
     secret: bytes
-    catalog: Any = None
+    catalog: Catalog
+    providers: ProviderStore
     oidc: OidcVerifier | None = None
     extension_states: list[ExtensionState] = field(default_factory=list)
     # name -> check; shown in /readyz details. A failing check here does not make the

@@ -26,7 +26,7 @@ from typing import Any, TypeVar, cast
 from flask import g, request, session
 
 from core.errors import AccessDenied, BadRequest, InvalidToken, NotFound, Unauthenticated
-from core.services import Services, services
+from server.services import Services, services
 from storage.access import Principal
 from storage.types import User
 

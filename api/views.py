@@ -17,8 +17,7 @@ from core.ids import ResourceId, parse_resource_id
 from server.auth import require_principal, require_user
 from server.downloads import stream_content
 from server.services import services
-from storage.access import Principal
-from storage.types import Link, LinkRole, Node, SaveOrigin, Version
+from storage.types import Link, LinkRole, Node, Version
 
 blueprint = Blueprint("api", __name__, url_prefix="/api/v1")
 
@@ -119,11 +118,6 @@ def _json_body() -> dict[str, Any]:
     return body
 
 
-def _origin(principal: Principal, source: str) -> SaveOrigin:
-    author_id = None if principal.is_public else principal.user_id
-    return SaveOrigin(author_id=author_id, author_name=principal.display_name, source=source)
-
-
 def _upload_limit() -> int | None:
     limit = services().settings.storage.max_upload_bytes
     return limit or None
@@ -204,7 +198,7 @@ def put_file(container_id: str, name: str) -> tuple[Response, int]:
     parent = found.access.check(principal, _id(container_id), write=True, read=False)
     if not parent.is_folder:
         raise BadRequest("the id does not point to a folder")
-    origin = _origin(principal, "upload")
+    origin = principal.origin("upload")
     if not found.access.permissions(principal, parent).read:
         # A drop-box visitor (uploader link) never sees, and so never replaces, what is there.
         name = found.storage.free_child_name(parent.id, name)
@@ -253,13 +247,7 @@ def restore_version(file_id: str, number: int) -> Response:
     principal = require_principal()
     found = services()
     node = found.access.check(principal, _id(file_id), write=True)
-    origin = SaveOrigin(
-        author_id=None if principal.is_public else principal.user_id,
-        author_name=principal.display_name,
-        source="restore",
-        comment=f"restored from version {number}",
-    )
-    version = found.storage.restore_version(node.id, number, origin)
+    version = found.storage.restore_version(node.id, number, principal.origin("restore", comment=f"restored from version {number}"))
     return jsonify(version_json(version))
 
 

@@ -41,7 +41,8 @@ from onlyoffice.keys import conversion_key, history_key
 from onlyoffice.store import OnlyofficeStore
 from registry.providers import audience_for
 from server.services import Services
-from storage.access import Principal
+from storage.access import Principal, principal_from_grant
+from storage.metadata.database import now_utc
 from storage.types import Node, SaveOrigin, Version
 
 log = logging.getLogger(__name__)
@@ -100,14 +101,7 @@ class OnlyofficeService:
 
     def principal_of(self, grant: AccessGrant) -> Principal:
         """The principal an access token stands for, as it is now (links can be revoked)."""
-        if grant.link_id:
-            link = self.services.links.get(grant.link_id)
-            return Principal(user_id=grant.user_id, name="public", display_name=str(grant.claims.get("name", "")),
-                             link=link)
-        user = self.services.users.find(grant.user_id)
-        if user is None:
-            raise InvalidToken("the access token's user no longer exists")
-        return Principal(user_id=user.id, name=user.name, display_name=user.display_name, is_admin=user.is_admin)
+        return principal_from_grant(grant, self.services.users, self.services.links, now_utc())
 
     def verify_access(self, access_token: str) -> AccessGrant:
         return self.services.tokens.verify(access_token, audience=self.audience)
@@ -374,8 +368,7 @@ class OnlyofficeService:
             raise AccessDenied("permission denied")
         author = self.principal_of(grant)
         return self.services.storage.restore_version(
-            node.id, number, SaveOrigin(author.user_id, author.display_name or author.name, SAVE_SOURCE,
-                                        comment=f"restored version {number}"))
+            node.id, number, author.origin(SAVE_SOURCE, comment=f"restored version {number}"))
 
     # --- save as, rename, convert -------------------------------------------------------
 
@@ -389,8 +382,7 @@ class OnlyofficeService:
         principal = self.principal_of(grant)
         self.services.access.check(principal, node.parent_id, write=True, read=False)
         name = self.services.storage.free_child_name(node.parent_id, title)
-        origin = SaveOrigin(principal.user_id, principal.display_name or principal.name, SAVE_SOURCE,
-                            comment=f"saved as from {node.name}")
+        origin = principal.origin(SAVE_SOURCE, comment=f"saved as from {node.name}")
         with self.http.download(self.client.to_internal(url)) as download:
             return self.services.storage.create_file(node.parent_id, name, download.file, origin,
                                                      max_bytes=self.options.max_download_bytes)
@@ -431,8 +423,7 @@ class OnlyofficeService:
         assert result.file_url is not None
         stem = node.name.rsplit(".", 1)[0] if "." in node.name else node.name
         name = self.services.storage.free_child_name(node.parent_id, f"{stem}.{target}")
-        origin = SaveOrigin(principal.user_id, principal.display_name or principal.name, SAVE_SOURCE,
-                            comment=f"converted from {node.name}")
+        origin = principal.origin(SAVE_SOURCE, comment=f"converted from {node.name}")
         with self.http.download(result.file_url) as download:
             created = self.services.storage.create_file(node.parent_id, name, download.file, origin,
                                                         max_bytes=self.options.max_download_bytes)

@@ -30,7 +30,7 @@ from registry.rules import (
 )
 from server.services import Services
 from storage.access import Principal
-from storage.types import Node, SaveOrigin
+from storage.types import Node
 
 log = logging.getLogger(__name__)
 
@@ -139,11 +139,7 @@ def new_file(found: Services, principal: Principal, parent_container_id: str, fi
     if not found.access.permissions(principal, parent).write:
         raise AccessDenied("permission denied to create the file")
     template_id = _readable_template(found, principal, template) if template else None
-    origin = SaveOrigin(
-        author_id=None if principal.is_public else principal.user_id,
-        author_name=principal.display_name,
-        source=NEW_FILE_SOURCE,
-    )
+    origin = principal.origin(NEW_FILE_SOURCE)
     limit = found.settings.storage.max_upload_bytes or None
     with _initial_content(found, filename, template_id) as content:
         try:

@@ -27,7 +27,7 @@ from flask import g, request, session
 
 from core.errors import AccessDenied, BadRequest, InvalidToken, NotFound, Unauthenticated
 from server.services import Services, services
-from storage.access import Principal
+from storage.access import Principal, principal_for_link, principal_for_user
 from storage.types import User
 
 PUBLIC_USER = "public"
@@ -38,10 +38,6 @@ CSRF_HEADER = "X-CSRF-Token"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 _CREDENTIAL_HEADERS = ("Authorization", "Public-Token", "X-Access-Token")
 F = TypeVar("F", bound=Callable[..., Any])
-
-
-def principal_for_user(user: User) -> Principal:
-    return Principal(user_id=user.id, name=user.name, display_name=user.display_name, is_admin=user.is_admin)
 
 
 def _basic_credentials(header: str) -> tuple[str, str] | None:
@@ -77,7 +73,7 @@ def authenticate(found: Services, headers: Any, session_user_id: str | None) -> 
                 raise Unauthenticated("this public link needs a password")
             if not found.links.check_password(link, credentials[1]):
                 raise Unauthenticated("wrong password for this public link")
-        return Principal(user_id=f"public-{link.id}", name=PUBLIC_USER, display_name="Guest", link=link)
+        return principal_for_link(link)
     access_token = headers.get("X-Access-Token", "")
     if access_token:
         user = found.users.by_token(access_token)

@@ -5,12 +5,17 @@ grants its role on its node and everything below it. A node the caller may not s
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
-from core.errors import AccessDenied, NotFound
+from core.errors import AccessDenied, InvalidToken, NotFound
 from core.ids import ResourceId
-from core.tokens import ViewMode
+from core.tokens import AccessGrant, ViewMode
+from storage.metadata.links import LinkStore
+from storage.metadata.users import UserStore
 from storage.service import StorageService
-from storage.types import Link, LinkRole, Node
+from storage.types import Link, LinkRole, Node, SaveOrigin, User
+
+GUEST_NAME = "Guest"
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,6 +31,41 @@ class Principal:
     @property
     def is_public(self) -> bool:
         return self.link is not None
+
+    def origin(self, source: str, *, comment: str = "") -> SaveOrigin:
+        """A save by this principal: users are authors by id, link visitors by name only."""
+        return SaveOrigin(
+            author_id=None if self.is_public else self.user_id,
+            author_name=self.display_name or self.name,
+            source=source,
+            comment=comment,
+        )
+
+
+def principal_for_user(user: User) -> Principal:
+    return Principal(user_id=user.id, name=user.name, display_name=user.display_name, is_admin=user.is_admin)
+
+
+def principal_for_link(link: Link, guest_name: str = "") -> Principal:
+    return Principal(user_id=f"public-{link.id}", name="public", display_name=guest_name or GUEST_NAME, link=link)
+
+
+def principal_from_grant(grant: AccessGrant, users: UserStore, links: LinkStore, now: datetime) -> Principal:
+    """Whom an access token stands for, as things are now: its user, or the visitor of its
+    public link. InvalidToken when the user is gone or the link was revoked or has expired,
+    so a token dies with what it was issued for."""
+    if grant.link_id:
+        try:
+            link = links.get(grant.link_id)
+        except NotFound:
+            raise InvalidToken("the public link was revoked") from None
+        if link.expires_at is not None and link.expires_at <= now:
+            raise InvalidToken("the public link has expired")
+        return principal_for_link(link, str(grant.claims.get("name") or ""))
+    user = users.find(grant.user_id)
+    if user is None:
+        raise InvalidToken("the access token's user no longer exists")
+    return principal_for_user(user)
 
 
 @dataclass(frozen=True, slots=True)

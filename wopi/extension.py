@@ -18,11 +18,11 @@ from core.tokens import ViewMode
 from registry.providers import audience_for
 from server.extensions import ExtensionContext
 from server.services import HealthReport, Services, services_of
-from storage.types import SaveOrigin
+from storage.access import principal_for_user
 from wopi import views
 from wopi.client import DiscoveryClient, WopiClients
 from wopi.driver import WopiDriver, provider_for
-from wopi.host import VALIDATOR_AUDIENCE, WopiHost
+from wopi.host import SAVE_SOURCE, VALIDATOR_AUDIENCE, WopiHost
 from wopi.store import UserInfoStore
 
 MANIFEST = Manifest(
@@ -140,7 +140,7 @@ def test_file_command(user: str, app_name: str) -> None:
         node = found.storage.find_child(owner.home_id, TEST_FILE_NAME)
         if node is None:
             node = found.storage.create_file(
-                owner.home_id, TEST_FILE_NAME, io.BytesIO(b""), SaveOrigin(owner.id, owner.display_name, "wopi")
+                owner.home_id, TEST_FILE_NAME, io.BytesIO(b""), principal_for_user(owner).origin(SAVE_SOURCE)
             )
     except (NotFound, DocbridgeError) as error:
         raise click.ClickException(error.message) from error

@@ -37,7 +37,7 @@ from core.ids import ResourceId
 from core.tokens import AccessGrant, ViewMode, token_tail
 from registry.providers import audience_for
 from server.services import Services
-from storage.access import Principal
+from storage.access import Principal, principal_from_grant
 from storage.metadata.database import now_utc
 from storage.names import free_name
 from storage.types import Lock, Node, SaveOrigin, Version
@@ -91,10 +91,11 @@ class WopiSession:
     def file_id(self) -> ResourceId:
         return self.grant.file_id
 
+    principal: Principal
+
     @property
     def origin(self) -> SaveOrigin:
-        name = str(self.grant.claims.get("name") or self.grant.user_id)
-        return SaveOrigin(author_id=None if self.grant.link_id else self.grant.user_id, author_name=name, source=SAVE_SOURCE)
+        return self.principal.origin(SAVE_SOURCE)
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,10 +144,9 @@ class WopiHost:
             except InvalidToken as error:
                 last_error = error
                 continue
-            if grant.link_id:
-                self._check_link(grant.link_id)
+            principal = principal_from_grant(grant, self.services.users, self.services.links, self.clock())
             client = self.clients.for_audience(audience)
-            return WopiSession(token, grant, client.name if client else "")
+            return WopiSession(token, grant, client.name if client else "", principal)
         log.info("WOPI: refused token %s for %s: %s", token_tail(token), file_id, last_error.message)
         raise last_error
 
@@ -154,15 +154,6 @@ class WopiHost:
         """Apps that registered over HTTP reach files through this WOPI host too: the
         registry hands them the file's WOPISrc with their token."""
         return [audience_for(name) for name in self.services.catalog.external_names()]
-
-    def _check_link(self, link_id: str) -> None:
-        """A public link's token dies with the link (revoked or expired)."""
-        try:
-            link = self.services.links.get(link_id)
-        except NotFound:
-            raise InvalidToken("the public link was revoked") from None
-        if link.expires_at is not None and link.expires_at <= self.clock():
-            raise InvalidToken("the public link has expired")
 
     def check_proof(self, session: WopiSession, url: str, headers: ProofHeaders) -> None:
         """Verify the proof headers when the session's WOPI client publishes proof keys
@@ -210,18 +201,12 @@ class WopiHost:
         if not session.grant.can_write:
             raise Unauthenticated("the access token does not allow changes")
 
-    def _principal(self, session: WopiSession) -> Principal:
-        grant = self.services.links.get(session.grant.link_id) if session.grant.link_id else None
-        if grant is not None:
-            return Principal(user_id=session.grant.user_id, name="public", display_name="Guest", link=grant)
-        return Principal(user_id=session.grant.user_id, name=session.grant.user_id, display_name="")
-
     def _can_write_relative(self, session: WopiSession, node: Node) -> bool:
         if not session.grant.can_write or node.parent_id is None:
             return False
         try:
             parent = self.services.storage.stat(node.parent_id)
-            return self.services.access.permissions(self._principal(session), parent).write
+            return self.services.access.permissions(session.principal, parent).write
         except NotFound:
             return False
 

@@ -1,7 +1,7 @@
 """The /api/v1 views: translate HTTP to storage calls and back, nothing more.
 
-Errors are ``{"code": …, "message": …}`` with the status of the domain error, the same
-shape as the app registry's."""
+Errors are ``{"code": …, "message": …}`` with the status `server.errors.STATUSES` gives
+the domain error, the same shape as the app registry's."""
 
 from __future__ import annotations
 
@@ -12,37 +12,26 @@ from flask import Blueprint, Flask, Response, jsonify, request
 from werkzeug.exceptions import HTTPException
 
 from api.openapi import openapi_document
-from core.errors import AccessDenied, BadRequest, DocbridgeError, NotFound, Unauthenticated
+from core.errors import AccessDenied, BadRequest, DocbridgeError, NotFound
 from core.ids import ResourceId, parse_resource_id
 from server.auth import require_principal, require_user
 from server.downloads import stream_content
+from server.errors import HTTP_CODES, json_error, json_error_for
 from server.services import services
 from storage.types import Link, LinkRole, Node, Version
 
 blueprint = Blueprint("api", __name__, url_prefix="/api/v1")
 
 
-def error_response(error: DocbridgeError) -> Response:
-    response = jsonify(code=error.code, message=error.message)
-    response.status_code = error.http_status
-    if isinstance(error, Unauthenticated) and request.headers.get("X-Requested-With") != "XMLHttpRequest":
-        response.headers["WWW-Authenticate"] = 'Basic realm="Docbridge", charset="UTF-8"'
-    return response
-
-
 @blueprint.errorhandler(DocbridgeError)
 def _domain_error(error: DocbridgeError) -> Response:
-    return error_response(error)
+    return json_error_for(error)
 
 
 @blueprint.errorhandler(HTTPException)
 def _http_error(error: HTTPException) -> Response:
-    response = jsonify(code=_HTTP_CODES.get(error.code or 500, "SERVER_ERROR"), message=error.description)
-    response.status_code = error.code or 500
-    return response
-
-
-_HTTP_CODES = {400: "INVALID_PARAMETER", 404: "RESOURCE_NOT_FOUND", 405: "METHOD_NOT_ALLOWED", 413: "PAYLOAD_TOO_LARGE"}
+    status = error.code or 500
+    return json_error(status, HTTP_CODES.get(status, "SERVER_ERROR"), error.description or "")
 
 
 # --- shapes -------------------------------------------------------------------------------

@@ -1,49 +1,44 @@
-"""Domain exceptions. Each carries the data a protocol edge needs, never HTTP.
+"""Domain exceptions. Each carries the data a protocol edge needs (a message, and for
+some the values a caller acts on), never an HTTP status: each blueprint maps them to its
+protocol's answer with one table (``server/errors.py``).
 
 The tree::
 
-    DocbridgeError                      code, http_status, message
-    ├── BadRequest                      INVALID_PARAMETER 400
+    DocbridgeError                      message
+    ├── BadRequest                      the request cannot be acted on as sent
     │   ├── InvalidName                 a user-given name that cannot be stored
     │   └── IncompleteBody              a request body cut off before its end, or badly framed
-    ├── Unauthenticated                 UNAUTHENTICATED 401
+    ├── Unauthenticated                 no caller, or credentials that do not check out
     │   └── InvalidToken                a token that is malformed, forged, expired or bound elsewhere
-    ├── AccessDenied                    PERMISSION_DENIED 403
+    ├── AccessDenied                    the caller may not do this
     │   └── OriginNotAllowed            an outbound URL outside the configured peers
-    ├── AlreadyExists                   RESOURCE_ALREADY_EXISTS 403 (the oCIS contract's status)
-    ├── NotFound                        RESOURCE_NOT_FOUND 404
-    ├── Conflict                        CONFLICT 409
+    ├── AlreadyExists                   the name is taken
+    ├── NotFound                        nothing the caller may see by that id
+    ├── Conflict                        the state changed under the caller
     │   ├── VersionConflict             expected_version, current_version
     │   └── LockConflict                current_lock, reason
-    ├── PayloadTooLarge                 PAYLOAD_TOO_LARGE 413, limit
-    ├── TooEarly                        TOO_EARLY 425
-    ├── NotImplementedFeature           NOT_IMPLEMENTED 501
-    └── ServerError                     SERVER_ERROR 500
+    ├── PayloadTooLarge                 limit
+    ├── TooEarly                        the file is still being written
+    ├── NotImplementedFeature           not offered here
+    └── ServerError                     Docbridge or a peer failed
         ├── UpstreamError               a peer (document server, WOPI client, provider) failed
-        │   └── UpstreamInterrupted     its answer broke off mid-way: transient, 503
+        │   └── UpstreamInterrupted     its answer broke off mid-way: transient
         └── StorageUnavailable          transient: the caller may retry
 
-Views map these to their protocol's shape in one error handler per blueprint;
-nothing above storage inspects message text.
+Nothing above storage inspects message text.
 """
 
 from __future__ import annotations
 
-from typing import ClassVar
-
 
 class DocbridgeError(Exception):
-    code: ClassVar[str] = "SERVER_ERROR"
-    http_status: ClassVar[int] = 500
-
     def __init__(self, message: str) -> None:
         super().__init__(message)
         self.message = message
 
 
 class BadRequest(DocbridgeError):
-    code = "INVALID_PARAMETER"
-    http_status = 400
+    pass
 
 
 class InvalidName(BadRequest):
@@ -58,8 +53,7 @@ class IncompleteBody(BadRequest):
 
 
 class Unauthenticated(DocbridgeError):
-    code = "UNAUTHENTICATED"
-    http_status = 401
+    pass
 
 
 class InvalidToken(Unauthenticated):
@@ -67,23 +61,19 @@ class InvalidToken(Unauthenticated):
 
 
 class AccessDenied(DocbridgeError):
-    code = "PERMISSION_DENIED"
-    http_status = 403
+    pass
 
 
 class AlreadyExists(DocbridgeError):
-    code = "RESOURCE_ALREADY_EXISTS"
-    http_status = 403
+    pass
 
 
 class NotFound(DocbridgeError):
-    code = "RESOURCE_NOT_FOUND"
-    http_status = 404
+    pass
 
 
 class Conflict(DocbridgeError):
-    code = "CONFLICT"
-    http_status = 409
+    pass
 
 
 class VersionConflict(Conflict):
@@ -103,27 +93,21 @@ class LockConflict(Conflict):
 
 
 class PayloadTooLarge(DocbridgeError):
-    code = "PAYLOAD_TOO_LARGE"
-    http_status = 413
-
     def __init__(self, message: str, limit: int) -> None:
         super().__init__(message)
         self.limit = limit
 
 
 class TooEarly(DocbridgeError):
-    code = "TOO_EARLY"
-    http_status = 425
+    pass
 
 
 class NotImplementedFeature(DocbridgeError):
-    code = "NOT_IMPLEMENTED"
-    http_status = 501
+    pass
 
 
 class ServerError(DocbridgeError):
-    code = "SERVER_ERROR"
-    http_status = 500
+    pass
 
 
 class UpstreamError(ServerError):
@@ -134,11 +118,9 @@ class UpstreamInterrupted(UpstreamError):
     """A peer's answer broke off before its end (a cut connection, a short body): nothing
     of it is used, and the caller may retry."""
 
-    http_status = 503
-
 
 class StorageUnavailable(ServerError):
-    http_status = 503
+    pass
 
 
 class OriginNotAllowed(AccessDenied):

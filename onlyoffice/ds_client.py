@@ -71,8 +71,6 @@ class OutboundHttp(Protocol):
 class DocumentServerError(UpstreamError):
     """The DS answered with an error code; `ds_code` is the DS's number."""
 
-    http_status = 502
-
     def __init__(self, message: str, code: int | None = None) -> None:
         super().__init__(message)
         self.ds_code = code

@@ -16,10 +16,11 @@ from core.errors import AccessDenied, BadRequest, DocbridgeError, InvalidToken
 from core.ids import parse_resource_id
 from core.tokens import AccessGrant, token_tail
 from onlyoffice.check import run_check
-from onlyoffice.ds_client import origin_of
+from onlyoffice.ds_client import DocumentServerError, origin_of
 from onlyoffice.service import CHECK_AUDIENCE, OnlyofficeService
 from onlyoffice.testdoc import check_document
 from server.auth import require_principal
+from server.errors import STATUSES, ErrorStatus, ErrorTable, json_error_for, status_of
 
 EXTENSION_KEY = "onlyoffice"
 
@@ -32,22 +33,21 @@ def driver_service() -> OnlyofficeService:
     return found
 
 
-def _json_error(error: DocbridgeError) -> Response:
-    response = jsonify(code=error.code, message=error.message)
-    response.status_code = error.http_status
-    return response
+# A Document Server that answers with an error code is a bad gateway.
+ONLYOFFICE_STATUSES: ErrorTable = {**STATUSES, DocumentServerError: ErrorStatus(502, "SERVER_ERROR")}
 
 
 @admin_blueprint.errorhandler(DocbridgeError)
 def _admin_error(error: DocbridgeError) -> Response:
-    return _json_error(error)
+    return json_error_for(error, ONLYOFFICE_STATUSES)
 
 
 @blueprint.errorhandler(DocbridgeError)
 def _page_error(error: DocbridgeError) -> Any:
     if request.endpoint in ("onlyoffice.editor", "onlyoffice.convert"):
-        return render_template("onlyoffice/error.html", message=error.message), error.http_status
-    return _json_error(error)
+        status = status_of(error, ONLYOFFICE_STATUSES).status
+        return render_template("onlyoffice/error.html", message=error.message), status
+    return json_error_for(error, ONLYOFFICE_STATUSES)
 
 
 def _access_token() -> str:
@@ -123,7 +123,7 @@ def download() -> Response:
                                                 request.path)
     except InvalidToken as error:
         current_app.logger.warning("onlyoffice download refused: %s (token %s)", error.message, token_tail(url_token))
-        return _json_error(AccessDenied(error.message))
+        return json_error_for(AccessDenied(error.message), ONLYOFFICE_STATUSES)
     response = Response(wrap_file(request.environ, stream), direct_passthrough=True,
                         mimetype="application/octet-stream")
     response.headers["Content-Length"] = str(version.size)
@@ -213,7 +213,7 @@ def check_document_view() -> Response:
         if service.ds_tokens.enabled:
             service.verify_download_header(request.headers.get(service.options.jwt_header), request.path, url_token)
     except InvalidToken as error:
-        return _json_error(AccessDenied(error.message))
+        return json_error_for(AccessDenied(error.message), ONLYOFFICE_STATUSES)
     content = check_document()
     response = Response(content, mimetype="application/vnd.openxmlformats-officedocument.wordprocessingml.document")
     response.headers["Content-Length"] = str(len(content))

@@ -17,13 +17,27 @@ from typing import Any
 from flask import Blueprint, Flask, Response, jsonify, request
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
-from core.errors import AccessDenied, BadRequest, DocbridgeError, NotFound, Unauthenticated
+from core.errors import (
+    AccessDenied,
+    AlreadyExists,
+    BadRequest,
+    Conflict,
+    DocbridgeError,
+    NotFound,
+    NotImplementedFeature,
+    PayloadTooLarge,
+    ServerError,
+    StorageUnavailable,
+    TooEarly,
+    Unauthenticated,
+)
 from registry.commands import registry_group
 from registry.external import SECRET_HEADER, ProviderStore, StoredRegistration, parse_registration
 from registry.providers import Launch
 from registry.rules import external_uri
 from registry.service import OpenParams, new_file, open_in_app
 from server.auth import require_principal
+from server.errors import HTTP_CODES, ErrorStatus, ErrorTable, json_error, json_error_for
 from server.services import Services, services
 
 log = logging.getLogger(__name__)
@@ -55,24 +69,34 @@ def init_app(app: Flask) -> None:
 # --- errors ----------------------------------------------------------------------------------
 
 
-def error_response(status: int, code: str, message: str) -> Response:
-    response = jsonify(code=code, message=message)
-    response.status_code = status
-    if status == 401 and request.headers.get("X-Requested-With") != "XMLHttpRequest":
-        response.headers["WWW-Authenticate"] = 'Basic realm="Docbridge", charset="UTF-8"'
-    return response
+# The contract's codes (docs: app-registry.md); a class not listed is answered as its
+# nearest listed ancestor.
+REGISTRY_STATUSES: ErrorTable = {
+    DocbridgeError: ErrorStatus(500, "SERVER_ERROR"),
+    BadRequest: ErrorStatus(400, "INVALID_PARAMETER"),
+    Unauthenticated: ErrorStatus(401, "UNAUTHENTICATED"),
+    AccessDenied: ErrorStatus(403, "PERMISSION_DENIED"),
+    AlreadyExists: ErrorStatus(403, "RESOURCE_ALREADY_EXISTS"),
+    NotFound: ErrorStatus(404, "RESOURCE_NOT_FOUND"),
+    TooEarly: ErrorStatus(425, "TOO_EARLY"),
+    ServerError: ErrorStatus(500, "SERVER_ERROR"),
+    NotImplementedFeature: ErrorStatus(501, "NOT_IMPLEMENTED"),
+    # Not in the contract's table; only the providers' registration API raises these.
+    Conflict: ErrorStatus(409, "CONFLICT"),
+    PayloadTooLarge: ErrorStatus(413, "PAYLOAD_TOO_LARGE"),
+    StorageUnavailable: ErrorStatus(503, "SERVER_ERROR"),
+}
 
 
 @blueprint.errorhandler(DocbridgeError)
 def _domain_error(error: DocbridgeError) -> Response:
-    return error_response(error.http_status, error.code, error.message)
+    return json_error_for(error, REGISTRY_STATUSES)
 
 
 @blueprint.errorhandler(HTTPException)
 def _http_error(error: HTTPException) -> Response:
     status = error.code or 500
-    code = {400: "INVALID_PARAMETER", 404: "RESOURCE_NOT_FOUND", 413: "PAYLOAD_TOO_LARGE"}.get(status, "SERVER_ERROR")
-    return error_response(status, code, error.description or "")
+    return json_error(status, HTTP_CODES.get(status, "SERVER_ERROR"), error.description or "")
 
 
 @blueprint.app_errorhandler(MethodNotAllowed)
@@ -84,7 +108,7 @@ def _unrouted_method(error: MethodNotAllowed) -> Response | MethodNotAllowed:
 
 
 def _method_not_allowed(allowed: str) -> Response:
-    response = error_response(405, "METHOD_NOT_ALLOWED", f"use {allowed} on this route")
+    response = json_error(405, "METHOD_NOT_ALLOWED", f"use {allowed} on this route")
     response.headers["Allow"] = allowed
     return response
 

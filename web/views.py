@@ -16,6 +16,7 @@ from werkzeug.wrappers import Response as BaseResponse
 
 from core.errors import DocbridgeError, InvalidToken, NotFound
 from server.auth import SESSION_USER_KEY, authenticate
+from server.errors import status_of
 from server.services import services
 from storage.types import User
 from web.oidc_login import OidcClient, PendingLogin, authorization_url, check_callback, new_pending_login
@@ -34,7 +35,8 @@ def _page_headers(response: Response) -> Response:
 
 @blueprint.errorhandler(DocbridgeError)
 def _domain_error(error: DocbridgeError) -> tuple[str, int]:
-    return render_template("web/message.html", title="Something went wrong", message=error.message), error.http_status
+    status = status_of(error).status
+    return render_template("web/message.html", title="Something went wrong", message=error.message), status
 
 
 def _logged_in_user() -> User | None:

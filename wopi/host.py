@@ -17,7 +17,7 @@ import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import IO, Any, BinaryIO, ClassVar, cast
+from typing import IO, Any, BinaryIO, cast
 from urllib.parse import quote, urlencode, urlsplit
 
 from core.errors import (
@@ -61,10 +61,7 @@ class ProofRejected(ServerError):
 
 
 class PreconditionFailed(DocbridgeError):
-    """GetFile: the file is larger than X-WOPI-MaxExpectedSize."""
-
-    code: ClassVar[str] = "PRECONDITION_FAILED"
-    http_status: ClassVar[int] = 412
+    """GetFile: the file is larger than X-WOPI-MaxExpectedSize (412)."""
 
 
 class RelativeTargetExists(Conflict):

@@ -31,9 +31,10 @@ from core.errors import (
     Unauthenticated,
 )
 from core.ids import parse_resource_id
+from server.errors import STATUSES, ErrorStatus, ErrorTable, status_of
 from wopi.checkfileinfo import item_version
 from wopi.client import WopiClients
-from wopi.host import InvalidFileName, ProofHeaders, RelativeTargetExists, WopiHost, WopiSession
+from wopi.host import InvalidFileName, PreconditionFailed, ProofHeaders, RelativeTargetExists, WopiHost, WopiSession
 
 log = logging.getLogger(__name__)
 
@@ -222,10 +223,21 @@ def _header_text(text: str) -> str:
     return " ".join(text.encode("ascii", "backslashreplace").decode("ascii").split())
 
 
+# WOPI's answers (docs: wopi.md): a token that may not do this is a 401, as the validator
+# expects; a taken name is a conflict.
+WOPI_STATUSES: ErrorTable = {
+    **STATUSES,
+    Unauthenticated: ErrorStatus(401, "UNAUTHENTICATED"),
+    AccessDenied: ErrorStatus(401, "UNAUTHENTICATED"),
+    AlreadyExists: ErrorStatus(409, "CONFLICT"),
+    PreconditionFailed: ErrorStatus(412, "PRECONDITION_FAILED"),
+}
+
+
 @blueprint.errorhandler(DocbridgeError)
 def wopi_error(error: DocbridgeError) -> Response:
-    status = error.http_status
-    response = jsonify(code=error.code, message=error.message)
+    answer = status_of(error, WOPI_STATUSES)
+    response = jsonify(code=answer.code, message=error.message)
     if isinstance(error, LockConflict):
         response.headers["X-WOPI-Lock"] = error.current_lock
         response.headers["X-WOPI-LockFailureReason"] = _header_text(error.reason)
@@ -233,11 +245,7 @@ def wopi_error(error: DocbridgeError) -> Response:
         response.headers["X-WOPI-ValidRelativeTarget"] = error.valid_target
     elif isinstance(error, InvalidFileName):
         response.headers["X-WOPI-InvalidFileNameError"] = _header_text(error.message)
-    if isinstance(error, (Unauthenticated, AccessDenied)):
-        status = 401
-    elif isinstance(error, AlreadyExists):
-        status = 409
-    if status >= 500:
+    if answer.status >= 500:
         log.warning("WOPI %s %s: %s", request.method, request.path, error.message)
-    response.status_code = status
+    response.status_code = answer.status
     return response

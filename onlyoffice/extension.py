@@ -68,8 +68,9 @@ def build_service(settings: Settings, services: Services) -> OnlyofficeService:
                                            timeout_seconds=options.timeout_seconds, verify_tls=options.verify_tls))
     salt = hmac.new(services.secret, b"onlyoffice-document-keys", hashlib.sha256).digest()
     store = OnlyofficeStore(services.engine, settings.data_dir / "onlyoffice" / "changes", salt)
-    return OnlyofficeService(settings, services, store, tokens, fetcher,
-                             lossy_edit=tuple(ext.lower().lstrip(".") for ext in options.lossy_edit))
+    return OnlyofficeService(settings, storage=services.storage, access=services.access, tokens=services.tokens,
+                             users=services.users, links=services.links, store=store, ds_tokens=tokens,
+                             http=fetcher, lossy_edit=tuple(ext.lower().lstrip(".") for ext in options.lossy_edit))
 
 
 def register(context: ExtensionContext) -> None:

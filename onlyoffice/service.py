@@ -31,7 +31,7 @@ from core.errors import (
     UpstreamInterrupted,
 )
 from core.ids import ResourceId
-from core.tokens import AccessGrant, ViewMode, token_tail
+from core.tokens import AccessGrant, TokenService, ViewMode, token_tail
 from onlyoffice import callbacks
 from onlyoffice.config_builder import EditorInput, build_editor_config, history_data, sign_config
 from onlyoffice.ds_client import DocumentServerClient, OutboundHttp, origin_of
@@ -40,9 +40,11 @@ from onlyoffice.formats import Format, OpenPlan, format_for, open_plan
 from onlyoffice.keys import conversion_key, history_key
 from onlyoffice.store import OnlyofficeStore
 from registry.providers import audience_for
-from server.services import Services
-from storage.access import Principal, principal_from_grant
+from storage.access import Access, Principal, principal_from_grant
 from storage.metadata.database import now_utc
+from storage.metadata.links import LinkStore
+from storage.metadata.users import UserStore
+from storage.service import StorageService
 from storage.types import Node, SaveOrigin, Version
 
 log = logging.getLogger(__name__)
@@ -74,19 +76,24 @@ class CallbackAnswer:
 
 
 class OnlyofficeService:
-    def __init__(self, settings: Settings, services: Services, store: OnlyofficeStore, tokens: DsTokens,
-                 http: OutboundHttp, *, lossy_edit: tuple[str, ...] = ()) -> None:
+    def __init__(self, settings: Settings, *, storage: StorageService, access: Access, tokens: TokenService,
+                 users: UserStore, links: LinkStore, store: OnlyofficeStore, ds_tokens: DsTokens,
+                 http: OutboundHttp, lossy_edit: tuple[str, ...] = ()) -> None:
         self.settings = settings
         self.options = settings.onlyoffice
-        self.services = services
+        self.storage = storage
+        self.access = access
+        self.tokens = tokens
+        self.users = users
+        self.links = links
         self.store = store
-        self.ds_tokens = tokens
+        self.ds_tokens = ds_tokens
         self.http = http
         self.lossy_edit = lossy_edit
         self.public_ds = self.options.document_server_url.rstrip("/") + "/"
         self.internal_ds = (self.options.document_server_internal_url or self.options.document_server_url).rstrip("/") + "/"
         self.base_for_ds = (self.options.docbridge_url_for_document_server or settings.public_url).rstrip("/") + "/"
-        self.client = DocumentServerClient(http, tokens, internal_base=self.internal_ds, public_base=self.public_ds)
+        self.client = DocumentServerClient(http, ds_tokens, internal_base=self.internal_ds, public_base=self.public_ds)
         self.instance_id = settings.public_base
 
     @property
@@ -101,13 +108,13 @@ class OnlyofficeService:
 
     def principal_of(self, grant: AccessGrant) -> Principal:
         """The principal an access token stands for, as it is now (links can be revoked)."""
-        return principal_from_grant(grant, self.services.users, self.services.links, now_utc())
+        return principal_from_grant(grant, self.users, self.links, now_utc())
 
     def verify_access(self, access_token: str) -> AccessGrant:
-        return self.services.tokens.verify(access_token, audience=self.audience)
+        return self.tokens.verify(access_token, audience=self.audience)
 
     def effective_mode(self, grant: AccessGrant, node: Node) -> ViewMode:
-        ceiling = self.services.access.ceiling(self.principal_of(grant), node)
+        ceiling = self.access.ceiling(self.principal_of(grant), node)
         if ceiling is None:
             raise NotFound("file does not exist")
         return grant.view_mode.at_most(ceiling)
@@ -115,18 +122,18 @@ class OnlyofficeService:
     # --- URLs the DS calls -----------------------------------------------------------
 
     def download_url(self, file_id: ResourceId, version: int, user_id: str, *, ttl: int = DOWNLOAD_TTL_SECONDS) -> str:
-        issued = self.services.tokens.issue(file_id=file_id, user_id=user_id, view_mode=ViewMode.READ,
+        issued = self.tokens.issue(file_id=file_id, user_id=user_id, view_mode=ViewMode.READ,
                                             audience=DOWNLOAD_AUDIENCE, ttl_seconds=ttl, claims={"v": version})
         return self.base_for_ds + "onlyoffice/download?" + urlencode({"t": issued.token})
 
     def callback_url(self, file_id: ResourceId, user_id: str, view_mode: ViewMode, link_id: str | None) -> str:
-        issued = self.services.tokens.issue(file_id=file_id, user_id=user_id, view_mode=view_mode,
+        issued = self.tokens.issue(file_id=file_id, user_id=user_id, view_mode=view_mode,
                                             audience=CALLBACK_AUDIENCE, ttl_seconds=CALLBACK_TTL_SECONDS,
                                             link_id=link_id)
         return self.base_for_ds + "onlyoffice/callback?" + urlencode({"t": issued.token})
 
     def changes_url(self, file_id: ResourceId, version: int, user_id: str) -> str:
-        issued = self.services.tokens.issue(file_id=file_id, user_id=user_id, view_mode=ViewMode.READ,
+        issued = self.tokens.issue(file_id=file_id, user_id=user_id, view_mode=ViewMode.READ,
                                             audience=CHANGES_AUDIENCE, ttl_seconds=DOWNLOAD_TTL_SECONDS,
                                             claims={"v": version})
         return self.settings.public_base + "/onlyoffice/changes?" + urlencode({"t": issued.token})
@@ -135,7 +142,7 @@ class OnlyofficeService:
 
     def editor(self, grant: AccessGrant, *, lang: str = "") -> EditorPage:
         """The signed config for the file and user of `grant` (the registry's access token)."""
-        node = self.services.storage.stat(grant.file_id)
+        node = self.storage.stat(grant.file_id)
         mode = self.effective_mode(grant, node)
         fmt = format_for(node.extension)
         plan = open_plan(fmt, mode, self.lossy_edit)
@@ -163,13 +170,13 @@ class OnlyofficeService:
     def open_download(self, url_token: str, authorization: str | None, requested_path: str) -> tuple[Version, BinaryIO]:
         """The bytes behind a ``document.url``: our short-lived token bound to file and
         version, and (JWT on) the DS header token whose ``payload.url`` is this very URL."""
-        grant = self.services.tokens.verify(url_token, audience=DOWNLOAD_AUDIENCE)
+        grant = self.tokens.verify(url_token, audience=DOWNLOAD_AUDIENCE)
         if self.ds_tokens.enabled:
             self.verify_download_header(authorization, requested_path, url_token)
         version = grant.claims.get("v")
         if not isinstance(version, int):
             raise InvalidToken("invalid download token")
-        return self.services.storage.open_version(grant.file_id, version)
+        return self.storage.open_version(grant.file_id, version)
 
     def verify_download_header(self, authorization: str | None, requested_path: str, url_token: str) -> None:
         """The DS JWT of a download must be valid and name the requested URL."""
@@ -178,7 +185,7 @@ class OnlyofficeService:
             raise InvalidToken("the Document Server token is for another URL")
 
     def check_document_url(self) -> str:
-        issued = self.services.tokens.issue(file_id=_CHECK_FILE, user_id="onlyoffice-check", view_mode=ViewMode.READ,
+        issued = self.tokens.issue(file_id=_CHECK_FILE, user_id="onlyoffice-check", view_mode=ViewMode.READ,
                                             audience=CHECK_AUDIENCE, ttl_seconds=DOWNLOAD_TTL_SECONDS)
         return self.base_for_ds + "onlyoffice/check-document?" + urlencode({"t": issued.token})
 
@@ -189,7 +196,7 @@ class OnlyofficeService:
         (the DS keeps the changes in its forgotten store); 5xx transient (the DS retries);
         403 bad token."""
         try:
-            grant = self.services.tokens.verify(url_token, audience=CALLBACK_AUDIENCE)
+            grant = self.tokens.verify(url_token, audience=CALLBACK_AUDIENCE)
             fields = self.ds_tokens.callback_fields(body, authorization)
         except InvalidToken as error:
             log.warning("onlyoffice callback refused: %s (url token %s)", error.message, token_tail(url_token))
@@ -230,8 +237,8 @@ class OnlyofficeService:
         can_write = False
         if grant.view_mode is ViewMode.WRITE:
             try:
-                node = self.services.storage.stat(grant.file_id)
-                can_write = self.services.access.ceiling(self.principal_of(grant), node) is ViewMode.WRITE
+                node = self.storage.stat(grant.file_id)
+                can_write = self.access.ceiling(self.principal_of(grant), node) is ViewMode.WRITE
             except (NotFound, InvalidToken):
                 can_write = False
         return callbacks.decide(callback, current_key=current, already_handled=handled, can_write=can_write,
@@ -256,7 +263,7 @@ class OnlyofficeService:
                             comment="recovered from a failed ONLYOFFICE save" if recovered else "",
                             edited_at=callbacks.edit_time(callback))
         with self.http.download(self._saved_bytes_url(grant.file_id, callback, decision.dedupe_key)) as download:
-            saved = self.services.storage.write_version(grant.file_id, download.file, origin,
+            saved = self.storage.write_version(grant.file_id, download.file, origin,
                                                         max_bytes=self.options.max_download_bytes)
         self.store.record_handled(decision.dedupe_key, file_key, saved.number)
         if decision.keep_history:
@@ -273,7 +280,7 @@ class OnlyofficeService:
         another format than the file's (``filetype``), the result of converting it back."""
         assert callback.url is not None
         url = self.client.to_internal(callback.url)
-        node = self.services.storage.stat(file_id)
+        node = self.storage.stat(file_id)
         if not callback.file_type or not node.extension or callback.file_type.lower() == node.extension:
             return url
         # The conversion key follows the save, so a retried callback reuses the DS's result.
@@ -297,18 +304,18 @@ class OnlyofficeService:
             self.store.save_history(file_key, version, callback.key, dict(callback.history or {}), None)
 
     def _display_name(self, user_id: str) -> str:
-        user = self.services.users.find(user_id)
+        user = self.users.find(user_id)
         return user.display_name if user else user_id
 
     # --- history -----------------------------------------------------------------------
 
     def history(self, grant: AccessGrant) -> dict[str, Any]:
         """The object for ``docEditor.refreshHistory``."""
-        node = self.services.storage.stat(grant.file_id)
+        node = self.storage.stat(grant.file_id)
         self.effective_mode(grant, node)
         kept = self.store.history(str(node.id))
         entries = []
-        for version in self.services.storage.list_versions(grant.file_id):
+        for version in self.storage.list_versions(grant.file_id):
             if version.recovered:
                 continue
             entry: dict[str, Any] = {
@@ -334,9 +341,9 @@ class OnlyofficeService:
 
     def history_data(self, grant: AccessGrant, number: int) -> dict[str, Any]:
         """The object for ``docEditor.setHistoryData``, signed when JWT is on."""
-        node = self.services.storage.stat(grant.file_id)
+        node = self.storage.stat(grant.file_id)
         self.effective_mode(grant, node)
-        numbers = [v.number for v in self.services.storage.list_versions(node.id) if not v.recovered]
+        numbers = [v.number for v in self.storage.list_versions(node.id) if not v.recovered]
         if number not in numbers:
             raise NotFound("no such version")
         fmt = format_for(node.extension)
@@ -355,7 +362,7 @@ class OnlyofficeService:
                             changes_url=changes, previous=previous, tokens=self.ds_tokens)
 
     def open_changes(self, url_token: str) -> BinaryIO:
-        grant = self.services.tokens.verify(url_token, audience=CHANGES_AUDIENCE)
+        grant = self.tokens.verify(url_token, audience=CHANGES_AUDIENCE)
         version = grant.claims.get("v")
         stream = self.store.open_changes(str(grant.file_id), int(version)) if isinstance(version, int) else None
         if stream is None:
@@ -363,11 +370,11 @@ class OnlyofficeService:
         return stream
 
     def restore(self, grant: AccessGrant, number: int) -> Version:
-        node = self.services.storage.stat(grant.file_id)
+        node = self.storage.stat(grant.file_id)
         if self.effective_mode(grant, node) is not ViewMode.WRITE:
             raise AccessDenied("permission denied")
         author = self.principal_of(grant)
-        return self.services.storage.restore_version(
+        return self.storage.restore_version(
             node.id, number, author.origin(SAVE_SOURCE, comment=f"restored version {number}"))
 
     # --- save as, rename, convert -------------------------------------------------------
@@ -375,27 +382,27 @@ class OnlyofficeService:
     def save_as(self, grant: AccessGrant, url: str, title: str) -> Node:
         """``onRequestSaveAs``: store the DS's copy (fetched from the DS only) as a new file
         next to the original."""
-        node = self.services.storage.stat(grant.file_id)
+        node = self.storage.stat(grant.file_id)
         self.effective_mode(grant, node)
         if node.parent_id is None:
             raise BadRequest("the file has no folder")
         principal = self.principal_of(grant)
-        self.services.access.check(principal, node.parent_id, write=True, read=False)
-        name = self.services.storage.free_child_name(node.parent_id, title)
+        self.access.check(principal, node.parent_id, write=True, read=False)
+        name = self.storage.free_child_name(node.parent_id, title)
         origin = principal.origin(SAVE_SOURCE, comment=f"saved as from {node.name}")
         with self.http.download(self.client.to_internal(url)) as download:
-            return self.services.storage.create_file(node.parent_id, name, download.file, origin,
+            return self.storage.create_file(node.parent_id, name, download.file, origin,
                                                      max_bytes=self.options.max_download_bytes)
 
     def rename(self, grant: AccessGrant, title: str) -> Node:
         """``onRequestRename``: rename the file (keeping its extension) and tell the editors."""
-        node = self.services.storage.stat(grant.file_id)
+        node = self.storage.stat(grant.file_id)
         if self.effective_mode(grant, node) is not ViewMode.WRITE:
             raise AccessDenied("permission denied")
         stem = title.strip()
         if node.extension and not stem.lower().endswith("." + node.extension):
             stem = f"{stem}.{node.extension}"
-        renamed = self.services.storage.rename(node.id, stem)
+        renamed = self.storage.rename(node.id, stem)
         key = self.store.current_key(str(node.id))
         if key:
             try:
@@ -407,7 +414,7 @@ class OnlyofficeService:
     def convert_and_edit(self, grant: AccessGrant) -> tuple[Node, Format]:
         """"Convert and edit": the DS converts the file to OOXML; the result becomes a new
         file next to the original, which stays untouched."""
-        node = self.services.storage.stat(grant.file_id)
+        node = self.storage.stat(grant.file_id)
         mode = self.effective_mode(grant, node)
         fmt = format_for(node.extension)
         if mode is not ViewMode.WRITE or fmt is None or open_plan(fmt, mode, self.lossy_edit) is not OpenPlan.CONVERT:
@@ -415,17 +422,17 @@ class OnlyofficeService:
         target = fmt.convert_target
         assert target is not None and node.parent_id is not None
         principal = self.principal_of(grant)
-        self.services.access.check(principal, node.parent_id, write=True, read=False)
+        self.access.check(principal, node.parent_id, write=True, read=False)
         key = conversion_key(self.store.key_salt, str(node.id), node.version, uuid.uuid4().hex)
         result = self.client.convert(url=self.download_url(node.id, node.version, grant.user_id),
                                      file_type=fmt.extension, output_type=target, key=key, title=node.name,
                                      timeout_seconds=self.options.timeout_seconds)
         assert result.file_url is not None
         stem = node.name.rsplit(".", 1)[0] if "." in node.name else node.name
-        name = self.services.storage.free_child_name(node.parent_id, f"{stem}.{target}")
+        name = self.storage.free_child_name(node.parent_id, f"{stem}.{target}")
         origin = principal.origin(SAVE_SOURCE, comment=f"converted from {node.name}")
         with self.http.download(result.file_url) as download:
-            created = self.services.storage.create_file(node.parent_id, name, download.file, origin,
+            created = self.storage.create_file(node.parent_id, name, download.file, origin,
                                                         max_bytes=self.options.max_download_bytes)
         converted = format_for(target)
         assert converted is not None

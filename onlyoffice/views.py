@@ -105,12 +105,12 @@ def convert() -> Response:
     service = driver_service()
     _token, grant = _grant()
     created, _fmt = service.convert_and_edit(grant)
-    issued = service.services.tokens.issue(
+    issued = service.tokens.issue(
         file_id=created.id, user_id=grant.user_id, view_mode=grant.view_mode, audience=service.audience,
         link_id=grant.link_id, claims=dict(grant.claims),
         ttl_seconds=max(60, grant.expires_at - int(time.time())),
     )
-    return _render_editor(issued.token, service.services.tokens.verify(issued.token, audience=service.audience))
+    return _render_editor(issued.token, service.tokens.verify(issued.token, audience=service.audience))
 
 
 @blueprint.get("/download")
@@ -209,7 +209,7 @@ def check_document_view() -> Response:
     service = driver_service()
     url_token = request.args.get("t", "")
     try:
-        service.services.tokens.verify(url_token, audience=CHECK_AUDIENCE)
+        service.tokens.verify(url_token, audience=CHECK_AUDIENCE)
         if service.ds_tokens.enabled:
             service.verify_download_header(request.headers.get(service.options.jwt_header), request.path, url_token)
     except InvalidToken as error:
@@ -242,7 +242,7 @@ def admin_command() -> Response:
     command = str(body.get("command") or request.values.get("command") or "")
     file_id = parse_resource_id(str(body.get("file_id") or request.values.get("file_id") or ""))
     service = driver_service()
-    service.services.storage.stat(file_id)
+    service.storage.stat(file_id)
     return jsonify(service.command(command, file_id))
 
 

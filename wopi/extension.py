@@ -58,7 +58,18 @@ def build_runtime(services: Services) -> views.WopiRuntime:
         for app_settings in settings.wopi.apps
     ]
     wopi_clients = WopiClients(clients)
-    host = WopiHost(services, wopi_clients, UserInfoStore(services.engine))
+    host = WopiHost(
+        settings,
+        storage=services.storage,
+        access=services.access,
+        tokens=services.tokens,
+        users=services.users,
+        links=services.links,
+        locks=services.locks,
+        clients=wopi_clients,
+        user_info=UserInfoStore(services.engine),
+        external_apps=services.catalog.external_names,
+    )
     runtime = views.WopiRuntime(host, wopi_clients)
 
     def changed(client: DiscoveryClient) -> None:

@@ -14,12 +14,13 @@ the app whose proof keys the request must carry.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import IO, Any, BinaryIO, cast
 from urllib.parse import quote, urlencode, urlsplit
 
+from core.config import Settings
 from core.errors import (
     AlreadyExists,
     BadRequest,
@@ -34,12 +35,15 @@ from core.errors import (
     Unauthenticated,
 )
 from core.ids import ResourceId
-from core.tokens import AccessGrant, ViewMode, token_tail
+from core.tokens import AccessGrant, TokenService, ViewMode, token_tail
 from registry.providers import audience_for
-from server.services import Services
-from storage.access import Principal, principal_from_grant
+from storage.access import Access, Principal, principal_from_grant
 from storage.metadata.database import now_utc
+from storage.metadata.links import LinkStore
+from storage.metadata.locks import LockStore
+from storage.metadata.users import UserStore
 from storage.names import free_name
+from storage.service import StorageService
 from storage.types import Lock, Node, SaveOrigin, Version
 from wopi import locks
 from wopi.checkfileinfo import Caller, HostUrls, check_file_info
@@ -116,15 +120,31 @@ class RelativeResult:
 class WopiHost:
     def __init__(
         self,
-        services: Services,
+        settings: Settings,
+        *,
+        storage: StorageService,
+        access: Access,
+        tokens: TokenService,
+        users: UserStore,
+        links: LinkStore,
+        locks: LockStore,
         clients: WopiClients,
         user_info: UserInfoStore,
+        external_apps: Callable[[], Iterable[str]],
         clock: Callable[[], datetime] = now_utc,
     ) -> None:
-        self.services = services
-        self.settings = services.settings
+        """`external_apps` names the apps registered over HTTP, whose tokens reach files
+        through this host too."""
+        self.settings = settings
+        self.storage = storage
+        self.access = access
+        self.tokens = tokens
+        self.users = users
+        self.links = links
+        self.locks = locks
         self.clients = clients
         self.user_info = user_info
+        self.external_apps = external_apps
         self.clock = clock
 
     # --- who is calling -----------------------------------------------------------------
@@ -137,11 +157,11 @@ class WopiHost:
         last_error: InvalidToken = InvalidToken("invalid access token")
         for audience in audiences:
             try:
-                grant = self.services.tokens.verify(token, audience=audience, file_id=file_id)
+                grant = self.tokens.verify(token, audience=audience, file_id=file_id)
             except InvalidToken as error:
                 last_error = error
                 continue
-            principal = principal_from_grant(grant, self.services.users, self.services.links, self.clock())
+            principal = principal_from_grant(grant, self.users, self.links, self.clock())
             client = self.clients.for_audience(audience)
             return WopiSession(token, grant, client.name if client else "", principal)
         log.info("WOPI: refused token %s for %s: %s", token_tail(token), file_id, last_error.message)
@@ -150,7 +170,7 @@ class WopiHost:
     def _external_audiences(self) -> list[str]:
         """Apps that registered over HTTP reach files through this WOPI host too: the
         registry hands them the file's WOPISrc with their token."""
-        return [audience_for(name) for name in self.services.catalog.external_names()]
+        return [audience_for(name) for name in self.external_apps()]
 
     def check_proof(self, session: WopiSession, url: str, headers: ProofHeaders) -> None:
         """Verify the proof headers when the session's WOPI client publishes proof keys
@@ -189,7 +209,7 @@ class WopiHost:
     # --- helpers ------------------------------------------------------------------------
 
     def _file(self, session: WopiSession) -> Node:
-        node = self.services.storage.stat(session.file_id)
+        node = self.storage.stat(session.file_id)
         if node.is_folder:
             raise NotFound("not a file")
         return node
@@ -202,8 +222,8 @@ class WopiHost:
         if not session.grant.can_write or node.parent_id is None:
             return False
         try:
-            parent = self.services.storage.stat(node.parent_id)
-            return self.services.access.permissions(session.principal, parent).write
+            parent = self.storage.stat(node.parent_id)
+            return self.access.permissions(session.principal, parent).write
         except NotFound:
             return False
 
@@ -219,7 +239,7 @@ class WopiHost:
         return f"{self.settings.public_base}/wopi/files/{quote(str(file_id), safe='')}"
 
     def _current_lock(self, file_id: ResourceId) -> Lock | None:
-        return self.services.locks.get(file_id, self.clock())
+        return self.locks.get(file_id, self.clock())
 
     @staticmethod
     def _raise_conflict(decision: locks.LockDecision) -> None:
@@ -233,7 +253,7 @@ class WopiHost:
         folder_name = ""
         if node.parent_id is not None:
             try:
-                folder_name = self.services.storage.stat(node.parent_id).name
+                folder_name = self.storage.stat(node.parent_id).name
             except NotFound:
                 folder_name = ""
         grant = session.grant
@@ -257,7 +277,7 @@ class WopiHost:
                 raise BadRequest("X-WOPI-MaxExpectedSize is not an integer") from None
             if node.size > limit:
                 raise PreconditionFailed(f"the file is {node.size} bytes, more than {limit}")
-        return self.services.storage.open_version(session.file_id)
+        return self.storage.open_version(session.file_id)
 
     def put_file(self, session: WopiSession, lock_id: str | None, content: IO[bytes]) -> Version:
         """PutFile: a new version, streamed, when the lock matches (or the file is empty
@@ -267,7 +287,7 @@ class WopiHost:
         decision = locks.decide_put_file(self._current_lock(session.file_id), lock_id, node.size, self.clock())
         self._raise_conflict(decision)
         limit = self.settings.storage.max_upload_bytes or None
-        return self.services.storage.write_version(
+        return self.storage.write_version(
             session.file_id, cast(BinaryIO, content), session.origin, expected_version=None, max_bytes=limit
         )
 
@@ -285,14 +305,14 @@ class WopiHost:
                 self._raise_conflict(locks.decide_unlock_and_relock(current, old_id, new_id, self.clock()))
                 return wanted
 
-            self.services.locks.update(session.file_id, relock, self.clock())
+            self.locks.update(session.file_id, relock, self.clock())
         else:
 
             def grant(current: Lock | None) -> Lock | None:
                 self._raise_conflict(locks.decide_lock(current, new_id, self.clock()))
                 return wanted
 
-            self.services.locks.update(session.file_id, grant, self.clock())
+            self.locks.update(session.file_id, grant, self.clock())
         return node
 
     def get_lock(self, session: WopiSession) -> tuple[str, Node]:
@@ -310,7 +330,7 @@ class WopiHost:
             assert current is not None
             return Lock(current.file_id, current.lock_id, current.app_name, current.user_id, expires)
 
-        self.services.locks.update(session.file_id, refresh, self.clock())
+        self.locks.update(session.file_id, refresh, self.clock())
         return node
 
     def unlock(self, session: WopiSession, lock_id: str | None) -> Node:
@@ -322,7 +342,7 @@ class WopiHost:
             self._raise_conflict(locks.decide_unlock(current, presented, self.clock()))
             return None
 
-        self.services.locks.update(session.file_id, release, self.clock())
+        self.locks.update(session.file_id, release, self.clock())
         return node
 
     def rename(self, session: WopiSession, lock_id: str | None, requested_header: str | None) -> str:
@@ -335,7 +355,7 @@ class WopiHost:
         requested = decode_header_name(requested_header, "X-WOPI-RequestedName")
         try:
             new_name = renamed(node.name, requested)
-            self.services.storage.rename(node.id, new_name)
+            self.storage.rename(node.id, new_name)
         except (InvalidName, AlreadyExists) as error:
             raise InvalidFileName(error.message) from error
         return requested
@@ -344,7 +364,7 @@ class WopiHost:
         self._require_write(session)
         node = self._file(session)
         self._raise_conflict(locks.decide_delete(self._current_lock(session.file_id), self.clock()))
-        self.services.storage.delete(node.id)
+        self.storage.delete(node.id)
 
     def put_user_info(self, session: WopiSession, body: bytes) -> None:
         try:
@@ -375,7 +395,7 @@ class WopiHost:
         )
         assert node.parent_id is not None
         parent_id = node.parent_id
-        storage = self.services.storage
+        storage = self.storage
 
         def taken(name: str) -> bool:
             return storage.find_child(parent_id, name) is not None
@@ -401,7 +421,7 @@ class WopiHost:
 
     def _relative_result(self, session: WopiSession, created: Node) -> RelativeResult:
         grant = session.grant
-        issued = self.services.tokens.issue(
+        issued = self.tokens.issue(
             file_id=created.id,
             user_id=grant.user_id,
             view_mode=ViewMode.WRITE,

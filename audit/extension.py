@@ -33,6 +33,9 @@ def _write(event: Event) -> None:
     audit_log.info("%s", audit_line(event))
 
 
+AUDITED: tuple[type[Event], ...] = (FileCreated, VersionSaved, FileRenamed, FileDeleted, LockChanged)
+
+
 def register(context: ExtensionContext) -> None:
-    for event_type in (FileCreated, VersionSaved, FileRenamed, FileDeleted, LockChanged):
+    for event_type in AUDITED:
         context.services.events.subscribe(event_type, _write)

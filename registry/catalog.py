@@ -339,10 +339,6 @@ class Catalog:
         with self._lock:
             self._builtin[provider.name] = Registration(cleaned, driver, builtin=True)
 
-    def unregister(self, name: str) -> None:
-        with self._lock:
-            self._builtin.pop(name, None)
-
     def builtin_names(self) -> frozenset[str]:
         with self._lock:
             return frozenset(self._builtin)
@@ -368,12 +364,6 @@ class Catalog:
             if entry.mime_type == mimetype:
                 return entry.default_app
         return ""
-
-    def settings_for(self, mimetype: str) -> MimetypeSettings | None:
-        for entry in self._configured:
-            if entry.mime_type == mimetype:
-                return entry
-        return None
 
     def resolve(self, mimetype: str, app_name: str = "") -> Registration:
         """The registration that opens `mimetype` (see `resolve_app`); NotFound otherwise."""

@@ -19,9 +19,7 @@ import base64
 import binascii
 import hmac
 import re
-from collections.abc import Callable
-from functools import wraps
-from typing import Any, TypeVar, cast
+from typing import Any, cast
 
 from flask import g, request, session
 
@@ -37,7 +35,6 @@ CSRF_SESSION_KEY = "csrf_token"
 CSRF_HEADER = "X-CSRF-Token"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 _CREDENTIAL_HEADERS = ("Authorization", "Public-Token", "X-Access-Token")
-F = TypeVar("F", bound=Callable[..., Any])
 
 
 def _basic_credentials(header: str) -> tuple[str, str] | None:
@@ -169,12 +166,3 @@ def require_user() -> Principal:
     if principal.is_public:
         raise Unauthenticated("this needs a user account, not a public link")
     return principal
-
-
-def login_required(view: F) -> F:
-    @wraps(view)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        require_principal()
-        return view(*args, **kwargs)
-
-    return cast(F, wrapper)

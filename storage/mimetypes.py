@@ -56,10 +56,6 @@ _OFFICE = {
     "wopitestx": "application/vnd.ms-wopi-test",
 }
 
-_BY_MIMETYPE: dict[str, str] = {}
-for _ext, _mime in _OFFICE.items():
-    _BY_MIMETYPE.setdefault(_mime, _ext)
-
 
 def guess_mimetype(name: str) -> str:
     _, dot, ext = name.rpartition(".")
@@ -69,12 +65,3 @@ def guess_mimetype(name: str) -> str:
             return known
     guessed, _ = mimetypes.guess_type(name, strict=False)
     return guessed or OCTET_STREAM
-
-
-def extension_for(mimetype: str) -> str:
-    """The usual extension (no dot) for a mimetype, "" when unknown."""
-    known = _BY_MIMETYPE.get(mimetype)
-    if known:
-        return known
-    guessed = mimetypes.guess_extension(mimetype, strict=False)
-    return guessed.lstrip(".") if guessed else ""

@@ -104,10 +104,6 @@ class LocalBlobStore:
         except OSError as error:
             raise StorageUnavailable(f"the data directory is not writable: {error.strerror}") from error
 
-    def local_path(self, key: str) -> Path:
-        """The blob's file, for serving with sendfile."""
-        return self._path(key)
-
 
 def _fsync_dir(path: Path) -> None:
     descriptor = os.open(path, os.O_RDONLY)

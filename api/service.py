@@ -1,0 +1,234 @@
+"""What the /api/v1 calls do with files, folders, versions and public links.
+
+The views hand over parsed values (ids, names, header strings, the request stream) and the
+caller as a `Principal`; these functions apply the rules and talk to storage and the link
+store, raising `core.errors` exceptions. The rules, beyond what `storage.access` decides:
+
+- An upload creates the file, or stores a new version of the one of that name; `If-Match`
+  with a version ETag makes it conditional. A visitor who may add files but not see them
+  (an uploader link) never replaces anything: the upload takes the first free name.
+- A public link cannot rename or delete the node it points to, only what lies below it.
+- Links are made and listed by users with the share permission; an uploader link needs a
+  folder. A link the caller may not manage is "not found", like a node they may not see.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import IO, BinaryIO, cast
+
+from core.errors import AccessDenied, BadRequest, NotFound
+from core.ids import ResourceId
+from server.services import Services
+from storage.access import Permissions, Principal
+from storage.types import Link, LinkRole, Node, Version
+
+UPLOAD_SOURCE = "upload"
+RESTORE_SOURCE = "restore"
+
+
+@dataclass(frozen=True, slots=True)
+class Listing:
+    """A folder as the caller sees it: the folders above it, what they may do, its children."""
+
+    folder: Node
+    path: list[Node]
+    permissions: Permissions
+    children: list[Node]
+
+
+@dataclass(frozen=True, slots=True)
+class Saved:
+    file_id: ResourceId
+    version: int
+    created: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Content:
+    file: Node
+    version: Version
+    stream: BinaryIO
+
+
+@dataclass(frozen=True, slots=True)
+class NewLink:
+    """A link request as sent: the role's name, the password, the expiry in ISO 8601."""
+
+    role: str
+    password: str | None = None
+    expires_at: str | None = None
+
+
+# --- pure rules --------------------------------------------------------------------------------
+
+
+def etag_for(version_number: int, sha256: str) -> str:
+    """The ETag of one version's bytes: what downloads send and `If-Match` compares."""
+    return f"v{version_number}-{sha256[:20]}"
+
+
+def expected_version(node: Node, if_match: str | None) -> int | None:
+    """The version an `If-Match` upload expects (lost-update guard): None when the header is
+    absent or `*`, the current version when one of its tags is the current ETag, else -1,
+    which no file has, so the save is refused as a conflict."""
+    if not if_match or if_match.strip() == "*":
+        return None
+    current = etag_for(node.version, node.sha256)
+    tags = [tag.strip().strip('"').removeprefix("W/").strip('"') for tag in if_match.split(",")]
+    return node.version if current in tags else -1
+
+
+def parse_role(text: str) -> LinkRole:
+    try:
+        return LinkRole(text)
+    except ValueError:
+        raise BadRequest("role must be 'viewer', 'editor' or 'uploader'") from None
+
+
+def parse_expiry(text: str | None) -> datetime | None:
+    """An ISO 8601 time with its zone (``Z`` accepted); None for no expiry."""
+    if not text:
+        return None
+    try:
+        parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise BadRequest("expires_at must be an ISO 8601 time") from None
+    if parsed.tzinfo is None:
+        raise BadRequest("expires_at must carry a time zone (e.g. Z)")
+    return parsed
+
+
+def refuse_link_target(principal: Principal, node: Node, action: str) -> None:
+    """A public link may change what lies below its node, never the node itself."""
+    if principal.link is not None and principal.link.node_id == node.id:
+        raise AccessDenied(f"a public link cannot {action} what it points to")
+
+
+# --- folders and files -----------------------------------------------------------------------
+
+
+def _upload_limit(found: Services) -> int | None:
+    return found.settings.storage.max_upload_bytes or None
+
+
+def container(found: Services, principal: Principal, container_id: ResourceId) -> Listing:
+    folder = found.access.check(principal, container_id)
+    if not folder.is_folder:
+        raise BadRequest("the id does not point to a folder")
+    path = found.storage.ancestors(folder.id)
+    permissions = found.access.permissions(principal, folder)
+    return Listing(folder, path, permissions, found.storage.list_folder(folder.id))
+
+
+def create_folder(found: Services, principal: Principal, parent_id: ResourceId, name: str) -> Node:
+    parent = found.access.check(principal, parent_id, write=True, read=False)
+    return found.storage.create_folder(parent.id, name)
+
+
+def upload(
+    found: Services,
+    principal: Principal,
+    parent_id: ResourceId,
+    name: str,
+    content: IO[bytes],
+    if_match: str | None = None,
+) -> Saved:
+    """`PUT /containers/<id>/files/<name>`: a new file, or a new version of the file of
+    that name (see the module docstring for the uploader-link and `If-Match` rules)."""
+    parent = found.access.check(principal, parent_id, write=True, read=False)
+    if not parent.is_folder:
+        raise BadRequest("the id does not point to a folder")
+    origin = principal.origin(UPLOAD_SOURCE)
+    stream = cast(BinaryIO, content)
+    if not found.access.permissions(principal, parent).read:
+        # A drop-box visitor (uploader link) never sees, and so never replaces, what is there.
+        name = found.storage.free_child_name(parent.id, name)
+    existing = found.storage.find_child(parent.id, name)
+    if existing is None:
+        created = found.storage.create_file(parent.id, name, stream, origin, max_bytes=_upload_limit(found))
+        return Saved(created.id, created.version, created=True)
+    if existing.is_folder:
+        raise BadRequest(f"{name!r} is a folder")
+    found.access.check(principal, existing.id, write=True, read=False)
+    version = found.storage.write_version(
+        existing.id,
+        stream,
+        origin,
+        expected_version=expected_version(existing, if_match),
+        max_bytes=_upload_limit(found),
+    )
+    return Saved(existing.id, version.number, created=False)
+
+
+def node_info(found: Services, principal: Principal, node_id: ResourceId) -> Node:
+    return found.access.check(principal, node_id)
+
+
+def open_content(found: Services, principal: Principal, file_id: ResourceId, number: int | None = None) -> Content:
+    """The bytes of version `number` (the current one when None); the caller closes them."""
+    file = found.access.check(principal, file_id)
+    if file.is_folder:
+        raise BadRequest("the id does not point to a file")
+    version, stream = found.storage.open_version(file.id, number)
+    return Content(file, version, stream)
+
+
+def list_versions(found: Services, principal: Principal, file_id: ResourceId) -> list[Version]:
+    node = found.access.check(principal, file_id)
+    return found.storage.list_versions(node.id)
+
+
+def restore_version(found: Services, principal: Principal, file_id: ResourceId, number: int) -> Version:
+    node = found.access.check(principal, file_id, write=True)
+    origin = principal.origin(RESTORE_SOURCE, comment=f"restored from version {number}")
+    return found.storage.restore_version(node.id, number, origin)
+
+
+def rename(found: Services, principal: Principal, node_id: ResourceId, name: str) -> Node:
+    node = found.access.check(principal, node_id, write=True)
+    refuse_link_target(principal, node, "rename")
+    return found.storage.rename(node.id, name)
+
+
+def delete(found: Services, principal: Principal, node_id: ResourceId) -> None:
+    node = found.access.check(principal, node_id, write=True)
+    refuse_link_target(principal, node, "delete")
+    found.storage.delete(node.id)
+
+
+# --- public links ----------------------------------------------------------------------------
+
+
+def _shareable(found: Services, principal: Principal, node_id: ResourceId) -> Node:
+    node = found.access.check(principal, node_id)
+    if not found.access.permissions(principal, node).share:
+        raise AccessDenied("permission denied to share")
+    return node
+
+
+def create_link(found: Services, principal: Principal, node_id: ResourceId, wanted: NewLink) -> Link:
+    node = _shareable(found, principal, node_id)
+    role = parse_role(wanted.role)
+    if role is LinkRole.UPLOADER and not node.is_folder:
+        raise BadRequest("an uploader link needs a folder")
+    expires_at = parse_expiry(wanted.expires_at)
+    return found.links.create(node.id, role, principal.user_id, password=wanted.password, expires_at=expires_at)
+
+
+def list_links(found: Services, principal: Principal, node_id: ResourceId) -> list[Link]:
+    node = _shareable(found, principal, node_id)
+    return found.links.list_for(node.id)
+
+
+def revoke_link(found: Services, principal: Principal, link_id: str) -> None:
+    """Revoke a link; NotFound alike for a missing link and one the caller may not manage."""
+    try:
+        link = found.links.get(link_id)
+        node = found.access.check(principal, link.node_id)
+    except NotFound:
+        raise NotFound("no such link") from None
+    if not found.access.permissions(principal, node).share:
+        raise NotFound("no such link")
+    found.links.revoke(link.id)

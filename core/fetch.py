@@ -30,25 +30,9 @@ from urllib.parse import urlsplit
 import requests
 
 from core.errors import OriginNotAllowed, PayloadTooLarge, UpstreamError, UpstreamInterrupted
+from core.urls import DEFAULT_PORTS, origin_of
 
 CHUNK_BYTES = 1 << 20
-_DEFAULT_PORTS = {"http": 80, "https": 443}
-
-
-def normalise_origin(url: str) -> str:
-    """``scheme://host:port`` in lower case with the port spelled out; "" if not http(s)."""
-    parts = urlsplit(url.strip())
-    scheme = parts.scheme.lower()
-    if scheme not in _DEFAULT_PORTS or not parts.hostname:
-        return ""
-    try:
-        port = parts.port or _DEFAULT_PORTS[scheme]
-    except ValueError:
-        return ""
-    host = parts.hostname.lower()
-    if ":" in host:
-        host = f"[{host}]"
-    return f"{scheme}://{host}:{port}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,7 +44,7 @@ class FetchPolicy:
 
     @property
     def origins(self) -> frozenset[str]:
-        return frozenset(filter(None, (normalise_origin(origin) for origin in self.allowed_origins)))
+        return frozenset(filter(None, (origin_of(origin) for origin in self.allowed_origins)))
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,12 +83,12 @@ class Fetcher:
 
     def check_url(self, url: str) -> str:
         """The URL's origin if the fence lets it through; OriginNotAllowed otherwise."""
-        origin = normalise_origin(url)
+        origin = origin_of(url)
         if not origin or origin not in self._origins:
             raise OriginNotAllowed(f"{origin or 'the URL'} is not an allowed peer origin")
         parts = urlsplit(url)
         host = (parts.hostname or "").lower()
-        for address in _resolve(host, parts.port or _DEFAULT_PORTS[parts.scheme.lower()]):
+        for address in _resolve(host, parts.port or DEFAULT_PORTS[parts.scheme.lower()]):
             if _special(address) and not _is_literal(host, address):
                 raise OriginNotAllowed(f"{host} resolves to {address}, which is not allowed")
         return origin
@@ -117,12 +101,12 @@ class Fetcher:
         try:
             response = self.session.request(method, url, stream=stream, **kwargs)
         except requests.Timeout:
-            raise UpstreamError(f"{normalise_origin(url)} did not answer in time") from None
+            raise UpstreamError(f"{origin_of(url)} did not answer in time") from None
         except requests.RequestException as error:
-            raise UpstreamError(f"cannot reach {normalise_origin(url)}: {type(error).__name__}") from None
+            raise UpstreamError(f"cannot reach {origin_of(url)}: {type(error).__name__}") from None
         if 300 <= response.status_code < 400:
             response.close()
-            raise UpstreamError(f"{normalise_origin(url)} answered with a redirect, which is not followed")
+            raise UpstreamError(f"{origin_of(url)} answered with a redirect, which is not followed")
         declared = response.headers.get("Content-Length")
         if declared and declared.isdigit() and int(declared) > self.policy.max_bytes:
             response.close()
@@ -150,7 +134,7 @@ class Fetcher:
         response = self._send("GET", url, stream=True, headers=dict(headers or {}))
         with response, tempfile.TemporaryFile() as spool:
             if response.status_code not in (200, 206):
-                raise UpstreamError(f"{normalise_origin(url)} answered HTTP {response.status_code}")
+                raise UpstreamError(f"{origin_of(url)} answered HTTP {response.status_code}")
             digest = hashlib.sha256()
             size = 0
             try:
@@ -160,12 +144,12 @@ class Fetcher:
                         raise PayloadTooLarge(f"the download is larger than {self.policy.max_bytes} bytes",
                                               self.policy.max_bytes)
                     if time.monotonic() > deadline:
-                        raise UpstreamError(f"the download from {normalise_origin(url)} took too long")
+                        raise UpstreamError(f"the download from {origin_of(url)} took too long")
                     digest.update(chunk)
                     spool.write(chunk)
             except requests.RequestException as error:
                 raise UpstreamInterrupted(
-                    f"the download from {normalise_origin(url)} broke off after {size} bytes: {type(error).__name__}"
+                    f"the download from {origin_of(url)} broke off after {size} bytes: {type(error).__name__}"
                 ) from None
             spool.flush()
             spool.seek(0)
@@ -184,4 +168,4 @@ def _is_literal(host: str, address: ipaddress.IPv4Address | ipaddress.IPv6Addres
 
 
 def origins_of(urls: Iterable[str]) -> tuple[str, ...]:
-    return tuple(sorted({origin for origin in (normalise_origin(url) for url in urls) if origin}))
+    return tuple(sorted({origin for origin in (origin_of(url) for url in urls) if origin}))

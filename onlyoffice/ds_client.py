@@ -20,7 +20,7 @@ import requests
 from defusedxml import DefusedXmlException
 
 from core.errors import UpstreamError
-from core.fetch import normalise_origin
+from core.urls import origin_of
 from onlyoffice.ds_tokens import DsTokens
 
 COMMAND_PATH = "coauthoring/CommandService.ashx"
@@ -139,8 +139,8 @@ def rewrite_to_internal(url: str, public_base: str, internal_base: str) -> str:
     internal = internal_base.rstrip("/") + "/"
     if public == internal:
         return url
-    origin = normalise_origin(public)
-    if not origin or normalise_origin(url) != origin:
+    origin = origin_of(public)
+    if not origin or origin_of(url) != origin:
         return url
     public_path = urlsplit(public).path or "/"
     parts = urlsplit(url)
@@ -148,11 +148,6 @@ def rewrite_to_internal(url: str, public_base: str, internal_base: str) -> str:
         return url
     rest = parts.path[len(public_path):]
     return internal + rest + (f"?{parts.query}" if parts.query else "") + (f"#{parts.fragment}" if parts.fragment else "")
-
-
-def origin_of(url: str) -> str:
-    parts = urlsplit(url)
-    return f"{parts.scheme}://{parts.netloc}".lower()
 
 
 class DocumentServerClient:

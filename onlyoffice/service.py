@@ -32,9 +32,10 @@ from core.errors import (
 )
 from core.ids import ResourceId
 from core.tokens import AccessGrant, TokenService, ViewMode, token_tail
+from core.urls import origin_of
 from onlyoffice import callbacks
 from onlyoffice.config_builder import EditorInput, build_editor_config, history_data, sign_config
-from onlyoffice.ds_client import DocumentServerClient, OutboundHttp, origin_of
+from onlyoffice.ds_client import DocumentServerClient, OutboundHttp
 from onlyoffice.ds_tokens import DsTokens
 from onlyoffice.formats import Format, OpenPlan, format_for, open_plan
 from onlyoffice.keys import conversion_key, history_key

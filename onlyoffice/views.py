@@ -15,8 +15,9 @@ from werkzeug.wsgi import wrap_file
 from core.errors import AccessDenied, BadRequest, DocbridgeError, InvalidToken
 from core.ids import parse_resource_id
 from core.tokens import AccessGrant, token_tail
+from core.urls import origin_of
 from onlyoffice.check import run_check
-from onlyoffice.ds_client import DocumentServerError, origin_of
+from onlyoffice.ds_client import DocumentServerError
 from onlyoffice.service import CHECK_AUDIENCE, OnlyofficeService
 from onlyoffice.testdoc import check_document
 from server.auth import require_principal

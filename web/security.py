@@ -12,9 +12,9 @@ import hmac
 import secrets
 from collections.abc import Iterable, MutableMapping
 from typing import Any
-from urllib.parse import urlsplit
 
 from core.config import Settings
+from core.urls import origin_of
 from server.auth import CSRF_SESSION_KEY
 
 CSRF_FORM_FIELD = "csrf_token"
@@ -34,18 +34,6 @@ def csrf_matches(session: MutableMapping[str, Any], sent: str | None) -> bool:
     if not isinstance(expected, str) or not expected or not sent:
         return False
     return hmac.compare_digest(expected.encode(), sent.encode())
-
-
-def origin_of(url: str) -> str:
-    """`scheme://host[:port]` of an absolute http(s) URL, "" for anything else."""
-    try:
-        parts = urlsplit(url)
-        parts.port  # noqa: B018 - raises ValueError for a bad port
-    except ValueError:
-        return ""
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        return ""
-    return f"{parts.scheme}://{parts.netloc.rpartition('@')[2]}"
 
 
 def app_origins(settings: Settings) -> list[str]:

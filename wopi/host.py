@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import IO, Any, BinaryIO, cast
-from urllib.parse import quote, urlencode, urlsplit
+from urllib.parse import quote, urlencode
 
 from core.config import Settings
 from core.errors import (
@@ -36,6 +36,7 @@ from core.errors import (
 )
 from core.ids import ResourceId
 from core.tokens import AccessGrant, TokenService, ViewMode, token_tail
+from core.urls import origin_of
 from registry.providers import audience_for
 from storage.access import Access, Principal, principal_from_grant
 from storage.metadata.database import now_utc
@@ -231,9 +232,7 @@ class WopiHost:
         base = self.settings.public_base
         query = urlencode(sorted({"app": app_name, "contextRouteName": "files-spaces-personal", "fileId": str(node.id)}.items()))
         page = f"{base}/external?{query}"
-        parts = urlsplit(base)
-        origin = f"{parts.scheme}://{parts.netloc}"
-        return HostUrls(view=page, edit=page, close=f"{base}/", brand=f"{base}/", post_message_origin=origin)
+        return HostUrls(view=page, edit=page, close=f"{base}/", brand=f"{base}/", post_message_origin=origin_of(base))
 
     def wopi_src(self, file_id: ResourceId) -> str:
         return f"{self.settings.public_base}/wopi/files/{quote(str(file_id), safe='')}"

@@ -13,7 +13,7 @@ import pytest
 import requests
 
 from core.errors import OriginNotAllowed, PayloadTooLarge, UpstreamError
-from core.fetch import Fetcher, FetchPolicy, normalise_origin
+from core.fetch import Fetcher, FetchPolicy
 
 PAYLOAD = bytes(range(256)) * 4096  # 1 MiB
 
@@ -156,17 +156,3 @@ def test_timeout_is_an_upstream_error(peer: str) -> None:
 def test_unreachable_peer_is_an_upstream_error() -> None:
     with pytest.raises(UpstreamError):
         _fetcher("http://127.0.0.1:9").request("GET", "http://127.0.0.1:9/x")
-
-
-@pytest.mark.parametrize(
-    ("url", "origin"),
-    [
-        ("https://Docs.Example.org/x", "https://docs.example.org:443"),
-        ("http://docs:8080/", "http://docs:8080"),
-        ("http://[::1]:81/", "http://[::1]:81"),
-        ("ftp://x/", ""),
-        ("http://x:99999/", ""),
-    ],
-)
-def test_normalise_origin(url: str, origin: str) -> None:
-    assert normalise_origin(url) == origin

@@ -13,7 +13,7 @@ from flask.testing import FlaskClient
 
 from tests.conftest import TestUser
 from web.oidc_login import code_challenge
-from web.security import app_origins, origin_of, safe_next
+from web.security import app_origins, safe_next
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "templates" / "web"
 
@@ -149,20 +149,6 @@ def test_public_link_page(client: FlaskClient, alice: TestUser) -> None:
 )
 def test_safe_next(target: str | None, expected: str) -> None:
     assert safe_next(target) == expected
-
-
-@pytest.mark.parametrize(
-    ("url", "origin"),
-    [
-        ("https://docs.example.org/ds/", "https://docs.example.org"),
-        ("http://user:pw@host:8080/x", "http://host:8080"),
-        ("ftp://host/", ""),
-        ("not a url", ""),
-        ("http://host:99999/", ""),
-    ],
-)
-def test_origin_of(url: str, origin: str) -> None:
-    assert origin_of(url) == origin
 
 
 def test_app_origins_are_unique_and_include_the_admins() -> None:

@@ -1,4 +1,5 @@
-"""The formats table: which files ONLYOFFICE Docs edits, views or converts, and their mimetypes.
+"""The formats table: which files ONLYOFFICE Docs edits, views or converts (their
+mimetypes are the ones `core.filetypes` lists for each extension).
 
 The table is data, derived from ONLYOFFICE/document-formats 3.2.0
 (``onlyoffice-docs-formats.json``). NOTICE: the format list and actions come from
@@ -14,6 +15,7 @@ import enum
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
+from core.filetypes import mimetypes_of
 from core.tokens import ViewMode
 
 
@@ -77,93 +79,93 @@ _W, _C, _S, _P, _D = (
     DocumentType.DIAGRAM,
 )
 
-# extension, document type, actions, mimetypes (the first is the canonical one)
-_TABLE: tuple[tuple[str, DocumentType, frozenset[FormatAction], tuple[str, ...]], ...] = (
+# extension, document type, actions; the mimetypes are core.filetypes' for the extension
+_TABLE: tuple[tuple[str, DocumentType, frozenset[FormatAction]], ...] = (
     # word processing
-    ("docx", _W, _E, ("application/vnd.openxmlformats-officedocument.wordprocessingml.document",)),
-    ("docm", _W, _E, ("application/vnd.ms-word.document.macroEnabled.12",)),
-    ("dotx", _W, _E, ("application/vnd.openxmlformats-officedocument.wordprocessingml.template",)),
-    ("dotm", _W, _E, ("application/vnd.ms-word.template.macroEnabled.12",)),
-    ("epub", _W, _LC, ("application/epub+zip",)),
-    ("fb2", _W, _LC, ("text/fb2+xml", "application/x-fictionbook+xml")),
-    ("html", _W, _LC, ("text/html",)),
-    ("odt", _W, _LC, ("application/vnd.oasis.opendocument.text",)),
-    ("ott", _W, _LC, ("application/vnd.oasis.opendocument.text-template",)),
-    ("rtf", _W, _LC, ("application/rtf", "text/rtf")),
-    ("txt", _W, _L, ("text/plain",)),
-    ("doc", _W, _VC, ("application/msword",)),
-    ("dot", _W, _VC, ("application/msword-template",)),
-    ("fodt", _W, _VC, ("application/vnd.oasis.opendocument.text-flat-xml",)),
-    ("hml", _W, _VC, ("multipart/related",)),
-    ("htm", _W, _VC, ("text/html",)),
-    ("hwp", _W, _VC, ("application/x-hwp",)),
-    ("hwpx", _W, _VC, ("application/x-hwpx",)),
-    ("md", _W, _VC, ("text/markdown",)),
-    ("mht", _W, _VC, ("message/rfc822",)),
-    ("mhtml", _W, _VC, ("message/rfc822",)),
-    ("pages", _W, _VC, ("application/x-iwork-pages-sffpages",)),
-    ("stw", _W, _VC, ("application/vnd.sun.xml.writer.template",)),
-    ("sxw", _W, _VC, ("application/vnd.sun.xml.writer",)),
-    ("wps", _W, _VC, ("application/vnd.ms-works",)),
-    ("wpt", _W, _VC, ("application/vnd.ms-works-template",)),
-    ("xml", _W, _VC, ("application/xml", "text/xml")),
-    ("gdoc", _W, _V, ("application/vnd.google-apps.document",)),
+    ("docx", _W, _E),
+    ("docm", _W, _E),
+    ("dotx", _W, _E),
+    ("dotm", _W, _E),
+    ("epub", _W, _LC),
+    ("fb2", _W, _LC),
+    ("html", _W, _LC),
+    ("odt", _W, _LC),
+    ("ott", _W, _LC),
+    ("rtf", _W, _LC),
+    ("txt", _W, _L),
+    ("doc", _W, _VC),
+    ("dot", _W, _VC),
+    ("fodt", _W, _VC),
+    ("hml", _W, _VC),
+    ("htm", _W, _VC),
+    ("hwp", _W, _VC),
+    ("hwpx", _W, _VC),
+    ("md", _W, _VC),
+    ("mht", _W, _VC),
+    ("mhtml", _W, _VC),
+    ("pages", _W, _VC),
+    ("stw", _W, _VC),
+    ("sxw", _W, _VC),
+    ("wps", _W, _VC),
+    ("wpt", _W, _VC),
+    ("xml", _W, _VC),
+    ("gdoc", _W, _V),
     # spreadsheets
-    ("xlsx", _C, _E, ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",)),
-    ("xlsm", _C, _E, ("application/vnd.ms-excel.sheet.macroEnabled.12",)),
-    ("xltx", _C, _E, ("application/vnd.openxmlformats-officedocument.spreadsheetml.template",)),
-    ("xltm", _C, _E, ("application/vnd.ms-excel.template.macroEnabled.12",)),
-    ("xlsb", _C, _E, ("application/vnd.ms-excel.sheet.binary.macroEnabled.12",)),
-    ("csv", _C, _L, ("text/csv",)),
-    ("tsv", _C, _L, ("text/tab-separated-values",)),
-    ("ods", _C, _LC, ("application/vnd.oasis.opendocument.spreadsheet",)),
-    ("ots", _C, _LC, ("application/vnd.oasis.opendocument.spreadsheet-template",)),
-    ("et", _C, _VC, ("application/vnd.ms-excel",)),
-    ("ett", _C, _VC, ("application/vnd.ms-excel",)),
-    ("fods", _C, _VC, ("application/vnd.oasis.opendocument.spreadsheet-flat-xml",)),
-    ("numbers", _C, _VC, ("application/x-iwork-numbers-sffnumbers",)),
-    ("sxc", _C, _VC, ("application/vnd.sun.xml.calc",)),
-    ("xls", _C, _VC, ("application/vnd.ms-excel",)),
-    ("xlt", _C, _VC, ("application/vnd.ms-excel",)),
-    ("gsheet", _C, _V, ("application/vnd.google-apps.spreadsheet",)),
+    ("xlsx", _C, _E),
+    ("xlsm", _C, _E),
+    ("xltx", _C, _E),
+    ("xltm", _C, _E),
+    ("xlsb", _C, _E),
+    ("csv", _C, _L),
+    ("tsv", _C, _L),
+    ("ods", _C, _LC),
+    ("ots", _C, _LC),
+    ("et", _C, _VC),
+    ("ett", _C, _VC),
+    ("fods", _C, _VC),
+    ("numbers", _C, _VC),
+    ("sxc", _C, _VC),
+    ("xls", _C, _VC),
+    ("xlt", _C, _VC),
+    ("gsheet", _C, _V),
     # presentations
-    ("pptx", _S, _E, ("application/vnd.openxmlformats-officedocument.presentationml.presentation",)),
-    ("pptm", _S, _E, ("application/vnd.ms-powerpoint.presentation.macroEnabled.12",)),
-    ("ppsx", _S, _E, ("application/vnd.openxmlformats-officedocument.presentationml.slideshow",)),
-    ("ppsm", _S, _E, ("application/vnd.ms-powerpoint.slideshow.macroEnabled.12",)),
-    ("potx", _S, _E, ("application/vnd.openxmlformats-officedocument.presentationml.template",)),
-    ("potm", _S, _E, ("application/vnd.ms-powerpoint.template.macroEnabled.12",)),
-    ("odp", _S, _LC, ("application/vnd.oasis.opendocument.presentation",)),
-    ("otp", _S, _LC, ("application/vnd.oasis.opendocument.presentation-template",)),
-    ("dps", _S, _VC, ("application/vnd.ms-powerpoint",)),
-    ("dpt", _S, _VC, ("application/vnd.ms-powerpoint",)),
-    ("fodp", _S, _VC, ("application/vnd.oasis.opendocument.presentation-flat-xml",)),
-    ("key", _S, _VC, ("application/x-iwork-keynote-sffkey",)),
-    ("odg", _S, _VC, ("application/vnd.oasis.opendocument.graphics",)),
-    ("pot", _S, _VC, ("application/vnd.ms-powerpoint",)),
-    ("pps", _S, _VC, ("application/vnd.ms-powerpoint",)),
-    ("ppt", _S, _VC, ("application/vnd.ms-powerpoint",)),
-    ("sxi", _S, _VC, ("application/vnd.sun.xml.impress",)),
-    ("gslides", _S, _V, ("application/vnd.google-apps.presentation",)),
+    ("pptx", _S, _E),
+    ("pptm", _S, _E),
+    ("ppsx", _S, _E),
+    ("ppsm", _S, _E),
+    ("potx", _S, _E),
+    ("potm", _S, _E),
+    ("odp", _S, _LC),
+    ("otp", _S, _LC),
+    ("dps", _S, _VC),
+    ("dpt", _S, _VC),
+    ("fodp", _S, _VC),
+    ("key", _S, _VC),
+    ("odg", _S, _VC),
+    ("pot", _S, _VC),
+    ("pps", _S, _VC),
+    ("ppt", _S, _VC),
+    ("sxi", _S, _VC),
+    ("gslides", _S, _V),
     # fixed layout
-    ("pdf", _P, _E, ("application/pdf",)),
-    ("djvu", _P, _V, ("image/vnd.djvu",)),
-    ("docxf", _P, _V, ("application/vnd.openxmlformats-officedocument.wordprocessingml.document.docxf",)),
-    ("oform", _P, _V, ("application/vnd.openxmlformats-officedocument.wordprocessingml.document.oform",)),
-    ("oxps", _P, _V, ("application/oxps",)),
-    ("xps", _P, _V, ("application/vnd.ms-xpsdocument",)),
+    ("pdf", _P, _E),
+    ("djvu", _P, _V),
+    ("docxf", _P, _V),
+    ("oform", _P, _V),
+    ("oxps", _P, _V),
+    ("xps", _P, _V),
     # diagrams
-    ("vsdx", _D, _V, ("application/vnd.ms-visio.drawing", "application/vnd.visio")),
-    ("vsdm", _D, _V, ("application/vnd.ms-visio.drawing.macroEnabled.12",)),
-    ("vssx", _D, _V, ("application/vnd.ms-visio.stencil",)),
-    ("vssm", _D, _V, ("application/vnd.ms-visio.stencil.macroEnabled.12",)),
-    ("vstx", _D, _V, ("application/vnd.ms-visio.template",)),
-    ("vstm", _D, _V, ("application/vnd.ms-visio.template.macroEnabled.12",)),
+    ("vsdx", _D, _V),
+    ("vsdm", _D, _V),
+    ("vssx", _D, _V),
+    ("vssm", _D, _V),
+    ("vstx", _D, _V),
+    ("vstm", _D, _V),
 )
 
 FORMATS: Mapping[str, Format] = {
-    extension: Format(extension, document_type, actions, mimetypes)
-    for extension, document_type, actions, mimetypes in _TABLE
+    extension: Format(extension, document_type, actions, mimetypes_of(extension))
+    for extension, document_type, actions in _TABLE
 }
 
 

@@ -24,8 +24,8 @@ from typing import Any, Protocol
 
 from core.config import ConfigError, MimetypeSettings
 from core.errors import NotFound
+from core.filetypes import OCTET_STREAM, mimetypes_of
 from registry.providers import AppDriver, AppProvider
-from storage.mimetypes import OCTET_STREAM
 
 log = logging.getLogger(__name__)
 
@@ -35,48 +35,27 @@ _EXTENSION = re.compile(r"^[a-z0-9][a-z0-9_+-]{0,15}$")
 # Never offered for opening: an app registered for it would be offered for every unknown file.
 NEVER_REGISTERED = frozenset({OCTET_STREAM, "httpd/unix-directory"})
 
-_W = "application/vnd.openxmlformats-officedocument"
-_ODF = "application/vnd.oasis.opendocument"
+
+def _listed(extension: str, name: str, description: str, *, allow_creation: bool = False) -> MimetypeSettings:
+    return MimetypeSettings(mimetypes_of(extension)[0], extension, name, description, allow_creation=allow_creation)
+
 
 # The built-in list, in the spirit of oCIS's defaults; an admin's list replaces it whole.
 DEFAULT_MIMETYPES: tuple[MimetypeSettings, ...] = (
-    MimetypeSettings("application/pdf", "pdf", "PDF", "PDF document"),
-    MimetypeSettings(f"{_ODF}.text", "odt", "OpenDocument", "OpenDocument text document", allow_creation=True),
-    MimetypeSettings(
-        f"{_ODF}.spreadsheet", "ods", "OpenSpreadsheet", "OpenDocument spreadsheet document", allow_creation=True
-    ),
-    MimetypeSettings(
-        f"{_ODF}.presentation",
-        "odp",
-        "OpenPresentation",
-        "OpenDocument presentation document",
-        allow_creation=True,
-    ),
-    MimetypeSettings(
-        f"{_W}.wordprocessingml.document", "docx", "Microsoft Word", "Microsoft Word document", allow_creation=True
-    ),
-    MimetypeSettings(
-        f"{_W}.spreadsheetml.sheet", "xlsx", "Microsoft Excel", "Microsoft Excel document", allow_creation=True
-    ),
-    MimetypeSettings(
-        f"{_W}.presentationml.presentation",
-        "pptx",
-        "Microsoft PowerPoint",
-        "Microsoft PowerPoint document",
-        allow_creation=True,
-    ),
-    MimetypeSettings("application/msword", "doc", "Microsoft Word 97-2003", "Microsoft Word 97-2003 document"),
-    MimetypeSettings("application/vnd.ms-excel", "xls", "Microsoft Excel 97-2003", "Microsoft Excel 97-2003 document"),
-    MimetypeSettings(
-        "application/vnd.ms-powerpoint",
-        "ppt",
-        "Microsoft PowerPoint 97-2003",
-        "Microsoft PowerPoint 97-2003 document",
-    ),
-    MimetypeSettings("text/csv", "csv", "CSV", "Comma-separated values"),
-    MimetypeSettings("application/x-ipynb+json", "ipynb", "Jupyter Notebook", "Jupyter Notebook"),
-    MimetypeSettings("text/markdown", "md", "Markdown file", "Markdown file", allow_creation=True),
-    MimetypeSettings("text/plain", "txt", "Text file", "Plain text file", allow_creation=True),
+    _listed("pdf", "PDF", "PDF document"),
+    _listed("odt", "OpenDocument", "OpenDocument text document", allow_creation=True),
+    _listed("ods", "OpenSpreadsheet", "OpenDocument spreadsheet document", allow_creation=True),
+    _listed("odp", "OpenPresentation", "OpenDocument presentation document", allow_creation=True),
+    _listed("docx", "Microsoft Word", "Microsoft Word document", allow_creation=True),
+    _listed("xlsx", "Microsoft Excel", "Microsoft Excel document", allow_creation=True),
+    _listed("pptx", "Microsoft PowerPoint", "Microsoft PowerPoint document", allow_creation=True),
+    _listed("doc", "Microsoft Word 97-2003", "Microsoft Word 97-2003 document"),
+    _listed("xls", "Microsoft Excel 97-2003", "Microsoft Excel 97-2003 document"),
+    _listed("ppt", "Microsoft PowerPoint 97-2003", "Microsoft PowerPoint 97-2003 document"),
+    _listed("csv", "CSV", "Comma-separated values"),
+    _listed("ipynb", "Jupyter Notebook", "Jupyter Notebook"),
+    _listed("md", "Markdown file", "Markdown file", allow_creation=True),
+    _listed("txt", "Text file", "Plain text file", allow_creation=True),
 )
 
 

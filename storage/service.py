@@ -22,11 +22,11 @@ from sqlalchemy.exc import IntegrityError
 
 from core.errors import AlreadyExists, BadRequest, NotFound, VersionConflict
 from core.events import EventBus, FileCreated, FileDeleted, FileRenamed, VersionSaved
+from core.filetypes import guess_mimetype
 from core.ids import ResourceId, new_opaque_id
 from storage.interface import BlobStore
 from storage.metadata.database import is_postgresql, now_utc, utc, write_transaction
 from storage.metadata.schema import nodes, pending_blobs, spaces, versions
-from storage.mimetypes import guess_mimetype
 from storage.names import free_name, validate_name
 from storage.types import FOLDER_MIMETYPE, Node, NodeKind, SaveOrigin, StoredBlob, Version
 

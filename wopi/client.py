@@ -10,7 +10,6 @@ unhealthy (``/readyz`` details, ``flask wopi status``).
 from __future__ import annotations
 
 import logging
-import os
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -22,6 +21,7 @@ import requests
 from core.config import WopiAppSettings
 from core.errors import DocbridgeError
 from core.fetch import Fetcher, FetchPolicy, origins_of
+from core.files import write_atomically
 from registry.providers import audience_for
 from wopi.discovery import Discovery, DiscoveryError, parse_discovery
 
@@ -109,9 +109,7 @@ class DiscoveryClient:
             return
         try:
             self._cache_path.parent.mkdir(parents=True, exist_ok=True)
-            temporary = self._cache_path.with_suffix(".tmp")
-            temporary.write_bytes(document)
-            os.replace(temporary, self._cache_path)
+            write_atomically(self._cache_path, [document])
         except OSError as error:
             log.warning("WOPI app %s: cannot cache discovery: %s", self.name, error)
 

@@ -20,8 +20,8 @@ import defusedxml.ElementTree as safe_xml
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey
 from defusedxml import DefusedXmlException
 
+from core.filetypes import OCTET_STREAM, guess_mimetype
 from core.tokens import ViewMode
-from storage.mimetypes import OCTET_STREAM, guess_mimetype
 from wopi.proofkeys import ProofKeyError, ProofKeys, key_from_csp_blob, key_from_modulus_exponent
 
 # Which action opens a file, best first, per view mode.

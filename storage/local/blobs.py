@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from core.errors import NotFound, PayloadTooLarge, StorageUnavailable
+from core.files import write_atomically
 from storage.types import StoredBlob
 
 CHUNK_SIZE = 1024 * 1024
@@ -34,29 +35,19 @@ class LocalBlobStore:
         return self.root / key[0:2] / key[2:4] / key
 
     def put(self, key: str, content: BinaryIO, *, max_bytes: int | None = None) -> StoredBlob:
-        final = self._path(key)
-        temporary = self._tmp / f"{key}.part"
         digest = hashlib.sha256()
         size = 0
-        try:
-            with open(temporary, "xb") as handle:
-                while True:
-                    chunk = content.read(CHUNK_SIZE)
-                    if not chunk:
-                        break
-                    size += len(chunk)
-                    if max_bytes is not None and size > max_bytes:
-                        raise PayloadTooLarge(f"the content is larger than {max_bytes} bytes", max_bytes)
-                    digest.update(chunk)
-                    handle.write(chunk)
-                handle.flush()
-                os.fsync(handle.fileno())
-            final.parent.mkdir(parents=True, exist_ok=True)
-            os.rename(temporary, final)
-            _fsync_dir(final.parent)
-        except BaseException:
-            temporary.unlink(missing_ok=True)
-            raise
+
+        def chunks() -> Iterator[bytes]:
+            nonlocal size
+            while chunk := content.read(CHUNK_SIZE):
+                size += len(chunk)
+                if max_bytes is not None and size > max_bytes:
+                    raise PayloadTooLarge(f"the content is larger than {max_bytes} bytes", max_bytes)
+                digest.update(chunk)
+                yield chunk
+
+        write_atomically(self._path(key), chunks(), temporary=self._tmp / f"{key}.part")
         return StoredBlob(key=key, size=size, sha256=digest.hexdigest())
 
     def open(self, key: str) -> BinaryIO:
@@ -104,10 +95,3 @@ class LocalBlobStore:
         except OSError as error:
             raise StorageUnavailable(f"the data directory is not writable: {error.strerror}") from error
 
-
-def _fsync_dir(path: Path) -> None:
-    descriptor = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(descriptor)
-    finally:
-        os.close(descriptor)

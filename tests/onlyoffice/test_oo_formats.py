@@ -72,8 +72,8 @@ def test_registry_mimetypes_cover_edit_view_and_convert_once() -> None:
 
 def test_target_ext_is_only_for_templates() -> None:
     from core.config import OnlyofficeSettings
+    from core.filetypes import guess_mimetype
     from onlyoffice.driver import provider_for
-    from storage.mimetypes import guess_mimetype
 
     target_ext = provider_for(OnlyofficeSettings(document_server_url="http://ds.test/")).target_ext
     assert target_ext[guess_mimetype("a.dotx")] == "docx"

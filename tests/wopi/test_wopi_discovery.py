@@ -4,8 +4,8 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
+from core.filetypes import OCTET_STREAM
 from core.tokens import ViewMode
-from storage.mimetypes import OCTET_STREAM
 from tests.wopi.wopi_client import WopiClientStandIn
 from wopi.discovery import DiscoveryError, fill_urlsrc, parse_discovery, placeholder_values
 

@@ -42,10 +42,10 @@ from onlyoffice.keys import conversion_key, history_key
 from onlyoffice.store import OnlyofficeStore
 from registry.providers import audience_for
 from storage.access import Access, Principal, principal_from_grant
+from storage.interface import Storage
 from storage.metadata.database import now_utc
 from storage.metadata.links import LinkStore
 from storage.metadata.users import UserStore
-from storage.service import StorageService
 from storage.types import Node, SaveOrigin, Version
 
 log = logging.getLogger(__name__)
@@ -77,7 +77,7 @@ class CallbackAnswer:
 
 
 class OnlyofficeService:
-    def __init__(self, settings: Settings, *, storage: StorageService, access: Access, tokens: TokenService,
+    def __init__(self, settings: Settings, *, storage: Storage, access: Access, tokens: TokenService,
                  users: UserStore, links: LinkStore, store: OnlyofficeStore, ds_tokens: DsTokens,
                  http: OutboundHttp, lossy_edit: tuple[str, ...] = ()) -> None:
         self.settings = settings

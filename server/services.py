@@ -21,11 +21,10 @@ from core.tokens import TokenService
 from registry.catalog import Catalog
 from registry.external import ProviderStore
 from storage.access import Access
-from storage.interface import BlobStore
+from storage.interface import BlobStore, Storage
 from storage.metadata.links import LinkStore
 from storage.metadata.locks import LockStore
 from storage.metadata.users import UserStore
-from storage.service import StorageService
 
 EXTENSION_KEY = "docbridge"
 
@@ -41,7 +40,7 @@ class Services:
     settings: Settings
     engine: Engine
     blobs: BlobStore
-    storage: StorageService
+    storage: Storage
     users: UserStore
     links: LinkStore
     locks: LockStore

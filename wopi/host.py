@@ -39,12 +39,12 @@ from core.tokens import AccessGrant, TokenService, ViewMode, token_tail
 from core.urls import origin_of
 from registry.providers import audience_for
 from storage.access import Access, Principal, principal_from_grant
+from storage.interface import Storage
 from storage.metadata.database import now_utc
 from storage.metadata.links import LinkStore
 from storage.metadata.locks import LockStore
 from storage.metadata.users import UserStore
 from storage.names import free_name
-from storage.service import StorageService
 from storage.types import Lock, Node, SaveOrigin, Version
 from wopi import locks
 from wopi.checkfileinfo import Caller, HostUrls, check_file_info
@@ -123,7 +123,7 @@ class WopiHost:
         self,
         settings: Settings,
         *,
-        storage: StorageService,
+        storage: Storage,
         access: Access,
         tokens: TokenService,
         users: UserStore,

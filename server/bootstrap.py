@@ -2,7 +2,7 @@
 services an app runs with, and the first admin account.
 
 `build_services` is the one place the collaborators are made and wired: the metadata
-engine (migrated: core's revisions and each enabled extension's, see
+engine (migrated: core's revisions, the registry's and each enabled extension's, see
 `migration_locations`), the blob store an enabled storage extension provides, the storage
 service and the stores over it, tokens, OIDC, and the app registry's catalog. Everything
 above receives them from here; nothing builds its own.
@@ -28,6 +28,7 @@ from core.oidc import OidcVerifier
 from core.tokens import TokenService
 from registry.catalog import Catalog
 from registry.external import LaunchClient, ProviderStore
+from registry.tables import MIGRATIONS as REGISTRY_MIGRATIONS
 from server.services import Services
 from storage.access import Access
 from storage.interface import BlobStore
@@ -92,9 +93,9 @@ def ensure_admin(users: UserStore, settings: Settings) -> None:
 
 
 def migration_locations(enabled: Iterable[Extension]) -> list[Path]:
-    """The revision folders the metadata store applies besides core's: those the manifests
-    of `enabled` name."""
-    return migration_folders(enabled)
+    """The revision folders the metadata store applies besides core's: the app registry's
+    (part of the core app, so named here) and those the manifests of `enabled` name."""
+    return [REGISTRY_MIGRATIONS, *migration_folders(enabled)]
 
 
 def build_services(

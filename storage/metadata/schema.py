@@ -1,8 +1,8 @@
 """Core tables of the metadata store: users, spaces, files and folders, versions, links,
 locks. Their schema changes are the Alembic revisions in ``migrations/versions/``.
 
-A feature with tables of its own (an editor driver, a third-party extension) defines
-them in its own package, on a MetaData from `new_metadata`, and ships
+A feature with tables of its own (the app registry, an editor driver, a third-party
+extension) defines them in its own package, on a MetaData from `new_metadata`, and ships
 their revisions in its own folder on its own Alembic branch; see ``migrate.py``."""
 
 from __future__ import annotations
@@ -141,15 +141,6 @@ locks = Table(
     Column("user_id", String(64), nullable=True),
     Column("expires_at", DateTime(timezone=True), nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
-)
-
-app_providers = Table(
-    "app_providers",
-    metadata,
-    Column("name", String(255), primary_key=True),
-    Column("payload", Text, nullable=False),
-    Column("registered_at", DateTime(timezone=True), nullable=False),
-    Column("expires_at", DateTime(timezone=True), nullable=False),
 )
 
 Index("ix_versions_node_id", versions.c.node_id)

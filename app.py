@@ -1,9 +1,10 @@
 """Docbridge's entry point: ``create_app`` builds one configured application.
 
 gunicorn runs ``app:create_app()``; the Flask CLI finds it with ``flask --app app``.
-Settings are loaded and validated, the metadata store is migrated, built-in and installed
-extensions are loaded in order (storage backends first, since the services stand on one),
-and the blueprints are registered. No routes live here and nothing is kept in globals.
+Settings are loaded and validated, built-in and installed extensions are planned, the
+metadata store is migrated (core, the registry, and every enabled extension's own branch),
+the extensions are registered in order (storage backends first, since the services stand
+on one), and the blueprints are registered. No routes live here and nothing is kept in globals.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ import web.views
 import wopi.extension
 from core.config import load_settings
 from core.errors import StorageUnavailable
-from server.bootstrap import build_services, ensure_admin, instance_secret, prepare_data_dir
+from server.bootstrap import build_services, ensure_admin, instance_secret, migration_locations, prepare_data_dir
 from server.extensions import ExtensionContext
 from server.request import CompleteBodyRequest
 from server.services import EXTENSION_KEY, Services
@@ -68,7 +69,9 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     for extension in storage_phase:
         extension.register(storage_context)
 
-    found = build_services(settings, secret, storage_context.blob_store_factories, plan.states)
+    found = build_services(
+        settings, secret, storage_context.blob_store_factories, plan.states, migration_locations(plan.ordered)
+    )
     app.extensions[EXTENSION_KEY] = found
     ensure_admin(found.users, settings)
     _sweep_orphans(found)

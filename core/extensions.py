@@ -9,6 +9,10 @@ switched off in the settings, that requires a missing or disabled extension, tha
 version outside the range it names, or that sits in a cycle of ``requires``/``after``/``before``.
 The rest are registered in dependency order (ties broken by id). An extension named in
 ``extensions.required`` that ends up disabled stops the start with its reason.
+
+An extension with tables of its own ships their Alembic revisions in a folder its manifest
+names (`Manifest.migrations`); the metadata store applies the folders of the enabled
+extensions with its own at start (see `migration_folders`).
 """
 
 from __future__ import annotations
@@ -16,9 +20,11 @@ from __future__ import annotations
 import enum
 import heapq
 import logging
+import sys
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from importlib import metadata as importlib_metadata
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
@@ -42,6 +48,17 @@ class ExtensionKind(enum.StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class Manifest:
+    """What an extension declares about itself, in the spirit of ownCloud's ``info.xml``.
+
+    `migrations` names the folder of the extension's Alembic revisions, relative to the
+    folder of the module that holds the manifest (``"migrations"`` in ``onlyoffice/extension.py``
+    is ``onlyoffice/migrations/``); empty when the extension has no tables. The revisions
+    form the extension's own branch: the first carries a branch label (the extension's id)
+    and ``depends_on`` the core revision whose tables it needs (``"0001"`` at least), so
+    disabling or removing the extension never leaves core without its head. While the
+    extension is enabled, its revisions are applied at start with core's.
+    """
+
     id: str
     name: str
     version: str
@@ -52,6 +69,7 @@ class Manifest:
     requires: Mapping[str, str] = field(default_factory=dict)
     after: tuple[str, ...] = ()
     before: tuple[str, ...] = ()
+    migrations: str = ""
 
 
 @dataclass(slots=True)
@@ -97,6 +115,27 @@ def discover_entry_points() -> list[tuple[Extension, str]]:
         distribution = entry_point.dist.name if entry_point.dist else entry_point.value
         found.append((extension, distribution))
     return found
+
+
+def migration_folders(enabled: Iterable[Extension]) -> list[Path]:
+    """The migration folders the manifests of `enabled` name, resolved beside each
+    extension's module. A named folder that is not there stops the start: the extension
+    would run without its tables."""
+    folders: list[Path] = []
+    for extension in enabled:
+        manifest = extension.MANIFEST
+        if not manifest.migrations:
+            continue
+        module_file = getattr(extension, "__file__", None) or getattr(
+            sys.modules.get(type(extension).__module__), "__file__", None
+        )
+        if module_file is None:
+            raise ExtensionError(f"extension {manifest.id!r} names migrations but its module has no file to find them beside")
+        folder = Path(module_file).resolve().parent / manifest.migrations
+        if not folder.is_dir():
+            raise ExtensionError(f"extension {manifest.id!r}: its migrations folder {folder} does not exist")
+        folders.append(folder)
+    return folders
 
 
 def plan_extensions(

@@ -36,6 +36,7 @@ MANIFEST = Manifest(
     kind=ExtensionKind.APP_DRIVER,
     description="Opens office files in ONLYOFFICE Docs: signed editor configs, save callbacks, versions, conversion.",
     requires={"docbridge": ">=0.1"},
+    migrations="migrations",
 )
 
 log = logging.getLogger(__name__)

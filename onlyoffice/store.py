@@ -1,8 +1,8 @@
 """What the ONLYOFFICE driver remembers: document keys and sessions, who is editing, which
 callback saves were already stored, and each saved version's history and changes.zip.
 
-The tables live on the metadata store's `metadata` and are created by the migration on the
-``onlyoffice`` Alembic branch. Key changes are compare-and-set inside one write transaction,
+The tables are the driver's own (`metadata`), created by the revisions in
+``onlyoffice/migrations/`` on the ``onlyoffice`` Alembic branch. Key changes are compare-and-set inside one write transaction,
 so several Docbridge instances on one database agree on a file's key.
 """
 
@@ -24,7 +24,9 @@ from sqlalchemy.exc import IntegrityError
 
 from onlyoffice.keys import document_key
 from storage.metadata.database import now_utc, utc, write_transaction
-from storage.metadata.schema import metadata
+from storage.metadata.schema import new_metadata
+
+metadata = new_metadata()
 
 documents = Table(
     "onlyoffice_documents",

@@ -30,7 +30,7 @@ from sqlalchemy.exc import IntegrityError
 from core.errors import BadRequest, UpstreamError
 from registry.catalog import Registration, cleaned_mimetypes, is_mimetype
 from registry.providers import AppProvider, Launch, LaunchRequest
-from storage.metadata.schema import app_providers
+from registry.tables import app_providers
 
 log = logging.getLogger(__name__)
 

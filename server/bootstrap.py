@@ -2,7 +2,8 @@
 services an app runs with, and the first admin account.
 
 `build_services` is the one place the collaborators are made and wired: the metadata
-engine (migrated), the blob store an enabled storage extension provides, the storage
+engine (migrated: core's revisions, the registry's and each enabled extension's, see
+`migration_locations`), the blob store an enabled storage extension provides, the storage
 service and the stores over it, tokens, OIDC, and the app registry's catalog. Everything
 above receives them from here; nothing builds its own.
 """
@@ -14,7 +15,7 @@ import logging
 import os
 import secrets
 import sys
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 
 import requests
@@ -22,11 +23,12 @@ import requests
 from core.config import Settings
 from core.errors import ServerError
 from core.events import EventBus
-from core.extensions import ExtensionState
+from core.extensions import Extension, ExtensionState, migration_folders
 from core.oidc import OidcVerifier
 from core.tokens import TokenService
 from registry.catalog import Catalog
 from registry.external import LaunchClient, ProviderStore
+from registry.tables import MIGRATIONS as REGISTRY_MIGRATIONS
 from server.services import Services
 from storage.access import Access
 from storage.interface import BlobStore
@@ -90,12 +92,20 @@ def ensure_admin(users: UserStore, settings: Settings) -> None:
     log.info("created the admin user %r", settings.admin_user)
 
 
+def migration_locations(enabled: Iterable[Extension]) -> list[Path]:
+    """The revision folders the metadata store applies besides core's: the app registry's
+    (part of the core app, so named here) and those the manifests of `enabled` name."""
+    return [REGISTRY_MIGRATIONS, *migration_folders(enabled)]
+
+
 def build_services(
     settings: Settings,
     secret: bytes,
     blob_store_factories: Mapping[str, Callable[[Settings], BlobStore]],
     extension_states: list[ExtensionState],
+    migrations: Sequence[Path],
 ) -> Services:
+    """`migrations` are the folders from `migration_locations`."""
     factory = blob_store_factories.get(settings.storage.backend)
     if factory is None:
         known = ", ".join(sorted(blob_store_factories)) or "none"
@@ -103,7 +113,7 @@ def build_services(
             f"storage.backend {settings.storage.backend!r} is not provided by any enabled extension (available: {known})"
         )
     engine = make_engine(settings.effective_database_url)
-    upgrade_to_head(engine)
+    upgrade_to_head(engine, migrations)
     events = EventBus()
     blobs = factory(settings)
     storage = StorageService(engine, blobs, settings.storage_id, events, fault_injection=settings.storage.fault_injection)

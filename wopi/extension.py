@@ -33,6 +33,7 @@ MANIFEST = Manifest(
     kind=ExtensionKind.APP_DRIVER,
     description="Serves files to WOPI clients (Collabora Online, Microsoft 365 for the web) and opens them from the app registry.",
     requires={"docbridge": ">=0.1"},
+    migrations="migrations",
 )
 
 log = logging.getLogger(__name__)

@@ -1,8 +1,8 @@
 """What the WOPI host keeps besides files and locks: the per-user ``UserInfo`` a WOPI client
 stores with PutUserInfo and reads back in CheckFileInfo.
 
-The table lives on the metadata store's `metadata` and is created by the migration on the
-``wopi`` Alembic branch.
+The table is the host's own (`metadata`), created by the revisions in ``wopi/migrations/``
+on the ``wopi`` Alembic branch.
 """
 
 from __future__ import annotations
@@ -12,9 +12,10 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
 from storage.metadata.database import now_utc, write_transaction
-from storage.metadata.schema import metadata
+from storage.metadata.schema import new_metadata
 
 MAX_USER_INFO_CHARS = 1024
+metadata = new_metadata()
 
 user_info = Table(
     "wopi_user_info",

@@ -1,6 +1,9 @@
-"""Tables of the metadata store. Schema changes are Alembic migrations in ``migrations/``;
-an extension that needs tables of its own defines them on the same `metadata` and ships a
-migration on its own Alembic branch."""
+"""Core tables of the metadata store: users, spaces, files and folders, versions, links,
+locks. Their schema changes are the Alembic revisions in ``migrations/versions/``.
+
+A feature with tables of its own (the app registry, an editor driver, a third-party
+extension) defines them in its own package, on a MetaData from `new_metadata`, and ships
+their revisions in its own folder on its own Alembic branch; see ``migrate.py``."""
 
 from __future__ import annotations
 
@@ -19,14 +22,21 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 
-metadata = MetaData(
-    naming_convention={
-        "ix": "ix_%(table_name)s_%(column_0_name)s",
-        "uq": "uq_%(table_name)s_%(column_0_name)s",
-        "fk": "fk_%(table_name)s_%(column_0_name)s",
-        "pk": "pk_%(table_name)s",
-    }
-)
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def new_metadata() -> MetaData:
+    """A MetaData for a feature's own tables, naming constraints as core's do (and as
+    ``op.f`` names them in revisions)."""
+    return MetaData(naming_convention=NAMING_CONVENTION)
+
+
+metadata = new_metadata()
 
 users = Table(
     "users",
@@ -131,15 +141,6 @@ locks = Table(
     Column("user_id", String(64), nullable=True),
     Column("expires_at", DateTime(timezone=True), nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
-)
-
-app_providers = Table(
-    "app_providers",
-    metadata,
-    Column("name", String(255), primary_key=True),
-    Column("payload", Text, nullable=False),
-    Column("registered_at", DateTime(timezone=True), nullable=False),
-    Column("expires_at", DateTime(timezone=True), nullable=False),
 )
 
 Index("ix_versions_node_id", versions.c.node_id)

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import pytest
 from click.testing import Result
 
-from core.extensions import ExtensionError, ExtensionKind, Manifest, plan_extensions
+from core.extensions import ExtensionError, ExtensionKind, Manifest, migration_folders, plan_extensions
 
 
 @dataclass
@@ -99,3 +100,17 @@ def test_disabled_extension_is_listed_with_its_reason(make_app: Any) -> None:
     result = run_cli(app, "extensions", "list")
     assert "audit-log" in result.output
     assert "disabled: disabled in the settings (extensions.disabled)" in result.output
+
+
+def test_migration_folders_are_found_beside_the_module_that_holds_the_manifest() -> None:
+    import onlyoffice.extension
+    import wopi.extension
+
+    root = Path(__file__).resolve().parents[2]
+    found = migration_folders([onlyoffice.extension, ext("no-tables"), wopi.extension])  # type: ignore[list-item]
+    assert found == [root / "onlyoffice" / "migrations", root / "wopi" / "migrations"]
+
+
+def test_a_missing_migrations_folder_stops_the_start() -> None:
+    with pytest.raises(ExtensionError, match="'broken': its migrations folder .*no-such-folder does not exist"):
+        migration_folders([ext("broken", migrations="no-such-folder")])

@@ -88,14 +88,17 @@ def create_database(admin_url: str, template: str | None = None) -> str:
 
 
 def migrated_template(admin_url: str) -> str:
-    """A database with every migration applied, to copy per test instead of migrating each."""
+    """A database with every migration of core, the registry and the built-in extensions
+    applied, to copy per test instead of migrating each."""
+    from app import BUILTIN_EXTENSIONS
+    from server.bootstrap import migration_locations
     from storage.metadata.database import make_engine
     from storage.metadata.migrate import upgrade_to_head
 
     url = create_database(admin_url)
     engine = make_engine(url)
     try:
-        upgrade_to_head(engine)
+        upgrade_to_head(engine, migration_locations(BUILTIN_EXTENSIONS))
     finally:
         engine.dispose()
     return url.rsplit("/", 1)[1]

@@ -1,24 +1,27 @@
-"""Alembic environment: runs on the connection Docbridge hands over, or on sqlalchemy.url."""
+"""Alembic environment: runs on the connection Docbridge hands over, or on sqlalchemy.url.
+
+Upgrades need no table definitions. Autogenerate compares the database with the MetaData
+the caller puts in ``config.attributes["target_metadata"]`` (see ``migrate.alembic_config``),
+core's when none is given, and never proposes dropping a table that MetaData does not
+define: that table belongs to another branch.
+"""
 
 from __future__ import annotations
 
+from typing import Any
+
 from alembic import context
 from sqlalchemy import create_engine
+from sqlalchemy.engine import Connection
 
 import storage.metadata.schema as schema
 
-# Extensions' tables live on the same MetaData; importing them here lets autogenerate see them.
-try:  # an extension package that is absent contributes no tables
-    import onlyoffice.store  # noqa: F401
-except ImportError:
-    pass
-try:
-    import wopi.store  # noqa: F401
-except ImportError:
-    pass
-
 config = context.config
-target_metadata = schema.metadata
+target_metadata = config.attributes.get("target_metadata", schema.metadata)
+
+
+def include_object(item: Any, name: str | None, type_: str, reflected: bool, compare_to: Any) -> bool:
+    return not (type_ == "table" and reflected and compare_to is None)
 
 
 def run() -> None:
@@ -31,10 +34,11 @@ def run() -> None:
         _run_on(connection)
 
 
-def _run_on(connection) -> None:  # type: ignore[no-untyped-def]
+def _run_on(connection: Connection) -> None:
     context.configure(
         connection=connection,
         target_metadata=target_metadata,
+        include_object=include_object,
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
     )

@@ -48,6 +48,11 @@ class ProviderStore:
         # Stored as naive UTC on SQLite, aware on PostgreSQL; compare like with like.
         self._naive = engine.dialect.name == "sqlite"
 
+    @property
+    def launch_client(self) -> LaunchClient:
+        """How the registered providers are called; its fence also judges a registration."""
+        return self._client
+
     def _when(self, value: datetime) -> datetime:
         return _stored(value) if self._naive else value
 

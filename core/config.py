@@ -17,10 +17,11 @@ import enum
 import os
 import types
 import typing
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
 import yaml
 
@@ -70,6 +71,9 @@ class RegistrySettings:
     provider_secret: str = ""
     max_provider_ttl_seconds: int = 600
     launch_timeout_seconds: float = 10.0
+    # Origins (scheme://host:port) external providers may register and be called on although
+    # they are loopback or link-local addresses: providers run next to Docbridge.
+    provider_origins: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -255,6 +259,9 @@ def _build(cls: type, raw: Mapping[str, Any], sources: Mapping[str, str], prefix
         dotted = prefix + name
         if name in raw:
             values[name] = _cast(hints[name], raw[name], sources, dotted)
+            check = _CHECKS.get(dotted)
+            if check is not None:
+                check(values[name], sources, dotted)
         elif item.default is dataclasses.MISSING and item.default_factory is dataclasses.MISSING:
             raise ConfigError(_source_of(sources, prefix.rstrip(".")), dotted, "required key is missing")
     return cls(**values)
@@ -342,6 +349,39 @@ def _cast_bool(value: Any, source: str, dotted: str) -> bool:
     if text in ("0", "false", "no", "off"):
         return False
     raise ConfigError(source, dotted, f"must be true or false, not {value!r}")
+
+
+def is_origin(text: str) -> bool:
+    """``http(s)://host[:port]``, optionally with a final ``/``: no path, query or credentials."""
+    try:
+        parts = urlsplit(text.strip())
+        parts.port  # noqa: B018 - raises ValueError for a bad port
+    except ValueError:
+        return False
+    return (
+        parts.scheme.lower() in ("http", "https")
+        and bool(parts.hostname)
+        and parts.username is None
+        and parts.password is None
+        and parts.path in ("", "/")
+        and not parts.query
+        and not parts.fragment
+    )
+
+
+def _check_origins(value: tuple[str, ...], sources: Mapping[str, str], dotted: str) -> None:
+    for index, origin in enumerate(value):
+        key = f"{dotted}[{index}]"
+        if not is_origin(origin):
+            raise ConfigError(
+                _source_of(sources, key), key, f"{origin!r} is not an origin: http(s)://host[:port], nothing after it"
+            )
+
+
+# Checks of single keys beyond their type, run as the key is read.
+_CHECKS: dict[str, Callable[[Any, Mapping[str, str], str], None]] = {
+    "app_registry.provider_origins": _check_origins,
+}
 
 
 def _yaml_value(value: str, source: str, dotted: str) -> Any:

@@ -1,11 +1,13 @@
 """Outbound HTTP fenced to the peers an admin configured (the SSRF fence).
 
-Every request Docbridge makes to a Document Server or a WOPI client goes through a
-`Fetcher`: only ``http``/``https`` URLs whose origin (scheme, host, port) is one of the
+Every request Docbridge makes to a Document Server, a WOPI client or an external app
+provider goes through a `Fetcher`: only ``http``/``https`` URLs whose origin (scheme, host, port) is one of the
 policy's allowed origins; never a redirect (a 3xx is an error, not followed); a host that
 resolves to a loopback, link-local, multicast or unspecified address is refused unless that
 very address (or ``localhost``) is the configured origin's host (so ``http://127.0.0.1:8000`` may be configured
-for a stand-in, while a configured name that resolves to 169.254.169.254 is still refused);
+for a stand-in, while a configured name that resolves to 169.254.169.254 is still refused),
+and always when the policy's origins did not come from an admin (``trust_literal_hosts``
+off: an external app provider's registered launch URL);
 timeouts on connect and on every read, plus an overall deadline; a size cap checked against
 ``Content-Length`` and again while streaming. Downloads are streamed to an anonymous
 temporary file, hashed on the way, and handed over positioned at offset 0.
@@ -37,10 +39,18 @@ CHUNK_BYTES = 1 << 20
 
 @dataclass(frozen=True, slots=True)
 class FetchPolicy:
+    """Where a `Fetcher` may go and how much it reads.
+
+    `trust_literal_hosts` says the allowed origins were written by an admin, so a host
+    written as a loopback or link-local address (or ``localhost``) is what they meant. Turn
+    it off for origins that arrive from outside (a provider's registration): then no such
+    address is ever reached, however it is written."""
+
     allowed_origins: tuple[str, ...]
     max_bytes: int
     timeout_seconds: float
     verify_tls: bool = True
+    trust_literal_hosts: bool = True
 
     @property
     def origins(self) -> frozenset[str]:
@@ -58,6 +68,25 @@ def _special(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
     if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
         address = address.ipv4_mapped
     return address.is_loopback or address.is_link_local or address.is_multicast or address.is_unspecified
+
+
+def _kind(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> str:
+    """Which of the refused kinds `address` is, for the error message."""
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped
+    if address.is_loopback:
+        return "loopback"
+    if address.is_link_local:
+        return "link-local"
+    return "multicast" if address.is_multicast else "unspecified"
+
+
+def _is_address(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        return False
+    return True
 
 
 def _resolve(host: str, port: int) -> list[ipaddress.IPv4Address | ipaddress.IPv6Address]:
@@ -89,7 +118,9 @@ class Fetcher:
         parts = urlsplit(url)
         host = (parts.hostname or "").lower()
         for address in _resolve(host, parts.port or DEFAULT_PORTS[parts.scheme.lower()]):
-            if _special(address) and not _is_literal(host, address):
+            if _special(address) and not (self.policy.trust_literal_hosts and _is_literal(host, address)):
+                if _is_address(host):
+                    raise OriginNotAllowed(f"{host} is a {_kind(address)} address, which is not allowed")
                 raise OriginNotAllowed(f"{host} resolves to {address}, which is not allowed")
         return origin
 

@@ -14,7 +14,7 @@ from flask import Flask, current_app
 from flask.cli import AppGroup
 
 from core.config import Settings
-from core.errors import DocbridgeError
+from core.errors import DocbridgeError, StorageUnavailable
 from core.events import FileDeleted
 from core.extensions import ExtensionError, ExtensionKind, Manifest
 from core.fetch import Fetcher, FetchPolicy
@@ -68,7 +68,7 @@ def build_service(settings: Settings, services: Services) -> OnlyofficeService:
     fetcher = Fetcher(session, FetchPolicy(allowed_origins=origins, max_bytes=options.max_download_bytes,
                                            timeout_seconds=options.timeout_seconds, verify_tls=options.verify_tls))
     salt = hmac.new(services.secret, b"onlyoffice-document-keys", hashlib.sha256).digest()
-    store = OnlyofficeStore(services.engine, settings.data_dir / "onlyoffice" / "changes", salt)
+    store = OnlyofficeStore(services.engine, services.storage, salt, settings.data_dir / "onlyoffice" / "changes")
     return OnlyofficeService(settings, storage=services.storage, access=services.access, tokens=services.tokens,
                              users=services.users, links=services.links, store=store, ds_tokens=tokens,
                              http=fetcher, lossy_edit=tuple(ext.lower().lstrip(".") for ext in options.lossy_edit))
@@ -82,11 +82,22 @@ def register(context: ExtensionContext) -> None:
     check_settings(settings)
     services: Services = context.services
     service = build_service(settings, services)
+    _adopt_legacy_changes(service)
     views.init_app(context.app, service)
     context.app.cli.add_command(_cli)
     services.events.subscribe(FileDeleted, lambda event: service.store.forget_file(str(event.file_id)))
     services.health_checks["onlyoffice"] = lambda: _health(service)
     services.catalog.register(provider_for(settings.onlyoffice), OnlyofficeDriver(settings.public_base))
+
+
+def _adopt_legacy_changes(service: OnlyofficeService) -> None:
+    """Move changes.zip files of earlier releases into the blob store (see the migration
+    oo02). A blob store that is briefly unreachable must not keep Docbridge from starting:
+    the files stay where they are, are served from there, and the next start moves them."""
+    try:
+        service.store.adopt_legacy_changes()
+    except StorageUnavailable as error:
+        log.warning("onlyoffice: changes.zip files of earlier releases not moved yet: %s", error.message)
 
 
 def _health(service: OnlyofficeService) -> HealthReport:

@@ -4,29 +4,43 @@ callback saves were already stored, and each saved version's history and changes
 The tables are the driver's own (`metadata`), created by the revisions in
 ``onlyoffice/migrations/`` on the ``onlyoffice`` Alembic branch. Key changes are compare-and-set inside one write transaction,
 so several Docbridge instances on one database agree on a file's key.
+
+A version's changes.zip is an attachment of its file in storage (`StorageService.
+store_attachment`): in the blob store, shared by every instance, removed with the file and
+known to the orphan sweep. The history row names it by blob key and is written in the
+transaction that commits the attachment. Archives that earlier releases kept under
+``<data_dir>/onlyoffice/changes`` are moved there at start-up (`adopt_legacy_changes`).
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
-import os
-import tempfile
-from collections.abc import Iterable
+import logging
+import re
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any, BinaryIO
 
 from sqlalchemy import Column, DateTime, Integer, String, Table, Text, delete, insert, select, update
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 
+from core.errors import BadRequest, NotFound
+from core.ids import parse_resource_id
 from onlyoffice.keys import document_key
+from storage.interface import Storage
 from storage.metadata.database import now_utc, utc, write_transaction
 from storage.metadata.schema import new_metadata
+from storage.types import StoredBlob
+
+log = logging.getLogger(__name__)
 
 metadata = new_metadata()
+
+CHANGES_KIND = "onlyoffice-changes"
+_LEGACY_CHANGES_NAME = re.compile(r"^[0-9a-f]{64}\.zip$")
 
 documents = Table(
     "onlyoffice_documents",
@@ -67,6 +81,10 @@ history = Table(
     Column("version", Integer, primary_key=True),
     Column("doc_key", String(128), nullable=False),
     Column("history_json", Text, nullable=False, default=""),
+    # The blob key of the version's changes.zip, an attachment of the file in storage.
+    Column("changes_blob", String(64), nullable=True),
+    # Only rows of earlier releases: the archive's file name under <data_dir>/onlyoffice/changes,
+    # until `adopt_legacy_changes` moves it into the blob store.
     Column("changes_name", String(128), nullable=True),
     Column("created_at", DateTime(timezone=True), nullable=False),
 )
@@ -81,11 +99,16 @@ class HistoryRecord:
     created: datetime
 
 
+class _AlreadyAdopted(Exception):
+    """Another process moved this legacy archive first."""
+
+
 class OnlyofficeStore:
-    def __init__(self, engine: Engine, changes_dir: Path, key_salt: bytes) -> None:
+    def __init__(self, engine: Engine, storage: Storage, key_salt: bytes, legacy_changes_dir: Path) -> None:
         self.engine = engine
-        self.changes_dir = changes_dir
+        self.storage = storage
         self.key_salt = key_salt
+        self.legacy_changes_dir = legacy_changes_dir
 
     # --- document keys -----------------------------------------------------------------
 
@@ -202,61 +225,124 @@ class OnlyofficeStore:
 
     # --- version history ---------------------------------------------------------------
 
-    def _changes_path(self, name: str) -> Path:
-        return self.changes_dir / name
-
     def save_history(self, file_id: str, version: int, doc_key: str, history_object: dict[str, Any] | None,
                      changes: BinaryIO | None) -> None:
-        """Keep the callback's ``history`` and the ``changesurl`` archive for `version`."""
-        changes_name = None
-        if changes is not None:
-            changes_name = hashlib.sha256(f"{file_id}\n{version}".encode()).hexdigest() + ".zip"
-            self._write_atomically(self._changes_path(changes_name), changes)
-        try:
-            with write_transaction(self.engine) as connection:
-                connection.execute(insert(history).values(
-                    file_id=file_id, version=version, doc_key=doc_key,
-                    history_json=json.dumps(history_object or {}), changes_name=changes_name,
-                    created_at=now_utc()))
-        except IntegrityError:
-            pass  # a replay of the same save
+        """Keep the callback's ``history`` and the ``changesurl`` archive for `version`; the
+        archive goes into the blob store as an attachment of the file, and the history row
+        commits with it."""
+        values = {"file_id": file_id, "version": version, "doc_key": doc_key,
+                  "history_json": json.dumps(history_object or {}), "created_at": now_utc()}
 
-    def _write_atomically(self, target: Path, content: BinaryIO) -> None:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=".tmp-")
+        def record(connection: Connection, blob: StoredBlob) -> None:
+            connection.execute(insert(history).values(**values, changes_blob=blob.key))
+
         try:
-            with os.fdopen(handle, "wb") as out:
-                while chunk := content.read(1 << 20):
-                    out.write(chunk)
-                out.flush()
-                os.fsync(out.fileno())
-            os.replace(temporary, target)
-        except BaseException:
-            Path(temporary).unlink(missing_ok=True)
-            raise
+            if changes is None:
+                with write_transaction(self.engine) as connection:
+                    connection.execute(insert(history).values(**values))
+            else:
+                self.storage.store_attachment(parse_resource_id(file_id), CHANGES_KIND, changes, record=record)
+        except IntegrityError:
+            pass  # a replay of the same save; its attachment was undone with the row
 
     def history(self, file_id: str) -> dict[int, HistoryRecord]:
         with self.engine.connect() as connection:
             rows = connection.execute(select(history).where(history.c.file_id == file_id)).all()
         return {
             int(row.version): HistoryRecord(int(row.version), str(row.doc_key), json.loads(row.history_json or "{}"),
-                                            bool(row.changes_name), utc(row.created_at))
+                                            bool(row.changes_blob or row.changes_name), utc(row.created_at))
             for row in rows
         }
 
     def open_changes(self, file_id: str, version: int) -> BinaryIO | None:
         with self.engine.connect() as connection:
             row = connection.execute(
-                select(history.c.changes_name).where(history.c.file_id == file_id, history.c.version == version)
+                select(history.c.changes_blob, history.c.changes_name)
+                .where(history.c.file_id == file_id, history.c.version == version)
             ).first()
-        if row is None or not row.changes_name:
+        if row is None:
+            return None
+        if row.changes_blob:
+            try:
+                return self.storage.open_attachment(str(row.changes_blob))
+            except NotFound:
+                return None
+        legacy = self._legacy_path(row.changes_name)
+        if legacy is None:
             return None
         try:
-            return open(self._changes_path(str(row.changes_name)), "rb")
+            return open(legacy, "rb")  # not moved yet: on this instance's disk, or nowhere
         except FileNotFoundError:
             return None
+
+    def _legacy_path(self, name: str | None) -> Path | None:
+        if not name or not _LEGACY_CHANGES_NAME.match(name):
+            return None
+        return self.legacy_changes_dir / name
+
+    def adopt_legacy_changes(self) -> int:
+        """Move the changes.zip files earlier releases kept under the data directory into
+        the blob store; return how many were moved.
+
+        Each file becomes an attachment, and its row's ``changes_blob`` is set (and
+        ``changes_name`` cleared) in the transaction that commits it; only then is the file
+        deleted. The row's update is compare-and-set, so processes starting at once move
+        each file once. Rows whose file is not on this disk (another instance wrote it)
+        are left for that instance."""
+        if not self.legacy_changes_dir.is_dir():
+            return 0
+        with self.engine.connect() as connection:
+            rows = connection.execute(
+                select(history.c.file_id, history.c.version, history.c.changes_name)
+                .where(history.c.changes_name.is_not(None), history.c.changes_blob.is_(None))
+            ).all()
+        moved = 0
+        for row in rows:
+            path = self._legacy_path(row.changes_name)
+            if path is None:
+                continue
+            try:
+                handle = open(path, "rb")
+            except FileNotFoundError:
+                continue
+            with handle:
+                try:
+                    self.storage.store_attachment(parse_resource_id(str(row.file_id)), CHANGES_KIND, handle,
+                                                  record=_adopt(str(row.file_id), int(row.version),
+                                                                str(row.changes_name)))
+                except _AlreadyAdopted:
+                    continue
+                except (NotFound, BadRequest) as error:
+                    log.warning("onlyoffice: changes of file=%s version=%s not moved: %s", row.file_id, row.version,
+                                error.message)
+                    continue
+            path.unlink(missing_ok=True)
+            moved += 1
+        if moved:
+            log.info("onlyoffice: moved %d changes.zip file(s) from %s into the blob store", moved,
+                     self.legacy_changes_dir)
+        try:
+            self.legacy_changes_dir.rmdir()  # only when nothing is left in it
+        except OSError:
+            pass
+        return moved
 
     def forget_file(self, file_id: str) -> None:
         with write_transaction(self.engine) as connection:
             for table in (documents, presence, history):
                 connection.execute(delete(table).where(table.c.file_id == file_id))
+
+
+def _adopt(file_id: str, version: int, name: str) -> Callable[[Connection, StoredBlob], None]:
+    """The `record` step of moving one legacy archive: point its row at the new blob."""
+
+    def record(connection: Connection, blob: StoredBlob) -> None:
+        moved = connection.execute(
+            update(history)
+            .where(history.c.file_id == file_id, history.c.version == version, history.c.changes_name == name)
+            .values(changes_blob=blob.key, changes_name=None)
+        ).rowcount
+        if moved != 1:
+            raise _AlreadyAdopted(name)
+
+    return record

@@ -271,6 +271,7 @@ def register_provider() -> tuple[Response, int]:
     if body is None:
         raise BadRequest("the registration must be a JSON object")
     registration = parse_registration(body, found.settings.app_registry.max_provider_ttl_seconds)
+    _store().launch_client.check_launch_url(registration.launch_url)
     catalog = found.catalog
     if registration.provider.name in catalog.builtin_names():
         raise AccessDenied(f"the name {registration.provider.name!r} belongs to a built-in app")

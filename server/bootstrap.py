@@ -145,6 +145,7 @@ def _launch_client(settings: Settings) -> LaunchClient:
         secret=settings.app_registry.provider_secret,
         timeout_seconds=settings.app_registry.launch_timeout_seconds,
         public_base=settings.public_base,
+        trusted_origins=settings.app_registry.provider_origins,
     )
 
 

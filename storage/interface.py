@@ -7,11 +7,14 @@ SQLAlchemy Core. Backends turn their native failures into `core.errors` exceptio
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import BinaryIO, Protocol
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, BinaryIO, Protocol
 
 from core.ids import ResourceId
 from storage.types import Node, SaveOrigin, StoredBlob, Version
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Connection
 
 
 class BlobStore(Protocol):
@@ -95,7 +98,28 @@ class Storage(Protocol):
 
     def rename(self, node_id: ResourceId, new_name: str) -> Node: ...
 
-    def delete(self, node_id: ResourceId) -> None: ...
+    def delete(self, node_id: ResourceId) -> None:
+        """Remove the node, everything under it, and every blob they hold (versions and
+        attachments)."""
+        ...
+
+    def store_attachment(
+        self,
+        file_id: ResourceId,
+        kind: str,
+        content: BinaryIO,
+        *,
+        max_bytes: int | None = None,
+        record: Callable[[Connection, StoredBlob], None] | None = None,
+    ) -> StoredBlob:
+        """Keep bytes the file owns besides its versions (an editor's change log); the
+        blob goes with the file. `record` writes the caller's reference to ``blob.key`` in
+        the transaction that commits the attachment."""
+        ...
+
+    def open_attachment(self, key: str) -> BinaryIO:
+        """An attachment's bytes; NotFound when no file owns `key`."""
+        ...
 
     def sweep_orphans(self, grace_seconds: float) -> int:
         """Remove blobs whose save never committed, older than the grace period; return how many."""

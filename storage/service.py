@@ -4,6 +4,11 @@ Every save follows one path: record the blob as pending, write it (temp file, fs
 rename), then in one transaction insert the version row, move the file's current version
 and clear the pending mark. A crash before that commit leaves the previous version current
 and an orphan blob that `sweep_orphans` removes; nothing partial is ever visible.
+
+Attachments are the other bytes a file owns (an editor's change log, for one): they take the
+same path, with an ``attachments`` row in place of the version row, and go with their file.
+So every byte Docbridge keeps is in the blob store, shared by every instance over it, and
+every blob is referenced by a version or an attachment or is an orphan the sweep removes.
 """
 
 from __future__ import annotations
@@ -11,7 +16,7 @@ from __future__ import annotations
 import logging
 import os
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import replace
 from datetime import UTC, timedelta
 from typing import Any, BinaryIO
@@ -26,7 +31,7 @@ from core.filetypes import guess_mimetype
 from core.ids import ResourceId, new_opaque_id
 from storage.interface import BlobStore
 from storage.metadata.database import is_postgresql, now_utc, utc, write_transaction
-from storage.metadata.schema import nodes, pending_blobs, spaces, versions
+from storage.metadata.schema import attachments, nodes, pending_blobs, spaces, versions
 from storage.names import free_name, validate_name
 from storage.types import FOLDER_MIMETYPE, Node, NodeKind, SaveOrigin, StoredBlob, Version
 
@@ -76,22 +81,24 @@ class StorageService:
         return root
 
     def space_blob_keys(self, connection: Connection, space_ids: Iterable[str]) -> set[str]:
-        rows = connection.execute(
-            select(versions.c.blob_key).join(nodes, nodes.c.id == versions.c.node_id).where(
-                nodes.c.space_id.in_(list(space_ids))
+        """The keys of every blob the spaces' files hold: versions and attachments."""
+        space_ids = list(space_ids)
+        keys: set[str] = set()
+        for table in (versions, attachments):
+            rows = connection.execute(
+                select(table.c.blob_key).join(nodes, nodes.c.id == table.c.node_id).where(
+                    nodes.c.space_id.in_(space_ids)
+                )
             )
-        )
-        return {row.blob_key for row in rows}
+            keys.update(row.blob_key for row in rows)
+        return keys
 
     def delete_unreferenced_blobs(self, keys: Iterable[str]) -> None:
         keys = set(keys)
         if not keys:
             return
         with self.engine.connect() as connection:
-            still_used = {
-                row.blob_key
-                for row in connection.execute(select(versions.c.blob_key).where(versions.c.blob_key.in_(keys)))
-            }
+            still_used = _referenced(connection, keys)
         for key in keys - still_used:
             self.blobs.delete(key)
 
@@ -445,6 +452,59 @@ class StorageService:
         with self.engine.begin() as connection:
             connection.execute(delete(pending_blobs).where(pending_blobs.c.blob_key == key))
 
+    # --- attachments ------------------------------------------------------------------------
+
+    def store_attachment(
+        self,
+        file_id: ResourceId,
+        kind: str,
+        content: BinaryIO,
+        *,
+        max_bytes: int | None = None,
+        record: Callable[[Connection, StoredBlob], None] | None = None,
+    ) -> StoredBlob:
+        """Keep `content` as a blob the file owns besides its versions, on the save path:
+        pending mark, blob written (temporary name, fsync, rename), then one transaction
+        that records the attachment and clears the mark.
+
+        `record`, when given, runs inside that transaction with the stored blob, so the
+        caller's own row naming ``blob.key`` commits together with the attachment or not at
+        all; whatever it raises undoes the attachment and is raised again. The blob is
+        removed when the file is deleted. NotFound when the file does not exist (then, or
+        by the time the attachment commits)."""
+        with self.engine.connect() as connection:
+            self._require_file(connection, file_id)
+        blob = self._store_blob(content, max_bytes)
+        try:
+            with write_transaction(self.engine) as connection:
+                self._require_file(connection, file_id, for_update=True)
+                connection.execute(
+                    insert(attachments).values(
+                        blob_key=blob.key,
+                        node_id=file_id.opaque_id,
+                        kind=kind,
+                        size=blob.size,
+                        sha256=blob.sha256,
+                        created_at=now_utc(),
+                    )
+                )
+                connection.execute(delete(pending_blobs).where(pending_blobs.c.blob_key == blob.key))
+                if record is not None:
+                    record(connection, blob)
+        except BaseException:
+            self._discard_blob(blob.key)
+            raise
+        return blob
+
+    def open_attachment(self, key: str) -> BinaryIO:
+        """The bytes of an attachment, open for reading; NotFound when no file owns `key`
+        (it was never stored, or went with its file)."""
+        with self.engine.connect() as connection:
+            row = connection.execute(select(attachments.c.blob_key).where(attachments.c.blob_key == key)).first()
+        if row is None:
+            raise NotFound("no such attachment")
+        return self.blobs.open(key)
+
     def restore_version(self, file_id: ResourceId, number: int, origin: SaveOrigin) -> Version:
         """Make a copy of version `number` the new current version; history is kept."""
         old, blob_key = self.version_blob(file_id, number)
@@ -477,11 +537,13 @@ class StorageService:
             if node.parent_id is None:
                 raise BadRequest("a space's root folder cannot be deleted")
             subtree = self._subtree_ids(connection, node_id.opaque_id)
-            keys = {
-                row.blob_key
-                for row in connection.execute(select(versions.c.blob_key).where(versions.c.node_id.in_(subtree)))
-            }
-            connection.execute(delete(versions).where(versions.c.node_id.in_(subtree)))
+            keys: set[str] = set()
+            for table in (versions, attachments):
+                keys.update(
+                    row.blob_key
+                    for row in connection.execute(select(table.c.blob_key).where(table.c.node_id.in_(subtree)))
+                )
+                connection.execute(delete(table).where(table.c.node_id.in_(subtree)))
             for opaque_id in reversed(subtree):
                 connection.execute(delete(nodes).where(nodes.c.id == opaque_id))
         self.delete_unreferenced_blobs(keys)
@@ -502,7 +564,8 @@ class StorageService:
     # --- maintenance ----------------------------------------------------------------------
 
     def sweep_orphans(self, grace_seconds: float) -> int:
-        """Remove blobs whose save never committed. Returns how many were removed."""
+        """Remove blobs whose save never committed (of a version or an attachment), and
+        temporary files of writes that died. Returns how many were removed."""
         cutoff = now_utc() - timedelta(seconds=grace_seconds)
         with self.engine.connect() as connection:
             stale = [
@@ -511,10 +574,7 @@ class StorageService:
                     select(pending_blobs.c.blob_key).where(pending_blobs.c.created_at <= cutoff)
                 )
             ]
-            referenced = {
-                row.blob_key
-                for row in connection.execute(select(versions.c.blob_key).where(versions.c.blob_key.in_(stale)))
-            } if stale else set()
+            referenced = _referenced(connection, stale) if stale else set()
         for key in stale:
             if key not in referenced:
                 self.blobs.delete(key)
@@ -526,6 +586,17 @@ class StorageService:
         if removed:
             log.info("removed %d orphan blob(s) left by interrupted saves", removed)
         return removed
+
+
+def _referenced(connection: Connection, keys: Iterable[str]) -> set[str]:
+    """Those of `keys` that a version or an attachment holds."""
+    wanted = list(keys)
+    found: set[str] = set()
+    for table in (versions, attachments):
+        found.update(
+            row.blob_key for row in connection.execute(select(table.c.blob_key).where(table.c.blob_key.in_(wanted)))
+        )
+    return found
 
 
 def _insert_node(

@@ -81,7 +81,8 @@ def registry_catalog_modules() -> set[str]:
     found = set()
     for relative, modules in IMPORTS.items():
         if package_of(relative) == "registry" and not any(top(m) in {"server"} | WEB_FRAMEWORK for m in modules):
-            found.add(".".join(relative.with_suffix("").parts))
+            parts = relative.with_suffix("").parts
+            found.add(".".join(parts[:-1] if parts[-1] == "__init__" else parts))
     return found
 
 

@@ -100,3 +100,9 @@ def recorded_heads(engine: Engine) -> set[str]:
     """The revisions the database records as applied heads (one per branch)."""
     with engine.connect() as connection:
         return set(MigrationContext.configure(connection).get_current_heads())
+
+
+def script_heads(version_locations: Iterable[Path] = ()) -> set[str]:
+    """The head revision of every branch in core's folder and the given ones: what
+    ``recorded_heads`` reads after an upgrade with the same folders."""
+    return set(ScriptDirectory.from_config(alembic_config(version_locations=version_locations)).get_heads())

@@ -119,6 +119,20 @@ pending_blobs = Table(
     Column("created_at", DateTime(timezone=True), nullable=False),
 )
 
+# A blob a file owns besides its versions (an editor's change log, …), written on the save
+# path and committed here; `kind` says which part of Docbridge keeps it. Storage removes
+# these blobs with their file, and the orphan sweep counts them as referenced.
+attachments = Table(
+    "attachments",
+    metadata,
+    Column("blob_key", String(64), primary_key=True),
+    Column("node_id", String(64), ForeignKey("nodes.id", ondelete="CASCADE"), nullable=False),
+    Column("kind", String(64), nullable=False),
+    Column("size", BigInteger, nullable=False),
+    Column("sha256", String(64), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
 links = Table(
     "links",
     metadata,
@@ -146,3 +160,4 @@ locks = Table(
 Index("ix_versions_node_id", versions.c.node_id)
 Index("ix_nodes_space_id", nodes.c.space_id)
 Index("ix_links_node_id", links.c.node_id)
+Index("ix_attachments_node_id", attachments.c.node_id)

@@ -127,6 +127,16 @@ def test_configured_loopback_literal_is_allowed(peer: str) -> None:
     assert _fetcher(peer).check_url(peer + "/x") == peer
 
 
+@pytest.mark.parametrize(
+    "origin", ["http://127.0.0.1:8080", "http://localhost:8080", "http://[::1]:8080", "http://169.254.169.254:80"]
+)
+def test_untrusted_origins_never_reach_loopback_or_link_local_even_written_literally(origin: str) -> None:
+    session = requests.Session()
+    policy = FetchPolicy(allowed_origins=(origin,), max_bytes=1024, timeout_seconds=1, trust_literal_hosts=False)
+    with pytest.raises(OriginNotAllowed, match="(is a (loopback|link-local) address|resolves to .*), which is not allowed"):
+        Fetcher(session, policy).check_url(origin + "/launch")
+
+
 def test_redirects_are_not_followed(peer: str) -> None:
     with pytest.raises(UpstreamError, match="redirect"):
         with _fetcher(peer).download(peer + "/redirect"):

@@ -10,6 +10,7 @@ import pytest
 from flask import Flask
 
 from core.config import ConfigError
+from server.services import services_of
 
 GOOD = "  - mime_type: application/pdf\n    extension: pdf\n"
 
@@ -68,3 +69,27 @@ def test_a_good_list_starts(make_app: Callable[..., Flask], monkeypatch: pytest.
     monkeypatch.setenv("DOCBRIDGE_CONFIG", str(path))
     app = make_app()
     assert app.test_client().get("/app/list").status_code == 200
+
+
+@pytest.mark.parametrize(
+    "origin",
+    ["127.0.0.1:8080", "http://127.0.0.1:8080/launch", "ftp://draw.internal", "http://u:p@draw.internal",
+     "http://draw.internal/?x=1", "http://draw.internal:99999", "http://"],
+)
+def test_provider_origins_must_be_origins(
+    make_app: Callable[..., Flask], monkeypatch: pytest.MonkeyPatch, tmp_path: Path, origin: str
+) -> None:
+    path = tmp_path / "docbridge.yaml"
+    path.write_text(f"app_registry:\n  provider_origins:\n    - http://localhost:9000\n    - {origin!r}\n",
+                    encoding="utf-8")
+    monkeypatch.setenv("DOCBRIDGE_CONFIG", str(path))
+    with pytest.raises(ConfigError) as raised:
+        make_app()
+    assert (raised.value.source, raised.value.key) == (str(path), "app_registry.provider_origins[1]")
+    assert "is not an origin" in raised.value.reason
+
+
+def test_provider_origins_from_the_environment(make_app: Callable[..., Flask], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DOCBRIDGE_APP_REGISTRY__PROVIDER_ORIGINS", "http://127.0.0.1:9000, https://[::1]:8443/")
+    settings = services_of(make_app()).settings
+    assert settings.app_registry.provider_origins == ("http://127.0.0.1:9000", "https://[::1]:8443/")

@@ -595,15 +595,17 @@ YAML_LIST: list[dict[str, Any]] = [
 def listing(
     make_app: Callable[..., Flask], live_server: Callable[[Flask], str]
 ) -> Iterator[tuple[dict[str, Any], str]]:
-    listed_app = make_app(app_registry={"mimetypes": YAML_LIST, "provider_secret": SECRET})
-    catalog = services_of(listed_app).catalog
-    catalog.register(
-        AppProvider("FakeOffice", (ODT, DOCX, XLSX, TXT), icon="https://office.test/i.png"), RecordingDriver()
-    )
-    catalog.register(AppProvider("PdfViewer", (PDF, ODT), priority=1, product_name="Viewer"), RecordingDriver())
-    catalog.register(AppProvider("Alpha", ("application/x-zeta", "application/x-alpha", DOCX)), RecordingDriver())
-    base = live_server(listed_app)
     with stand_in_provider(SECRET) as provider:
+        listed_app = make_app(
+            app_registry={"mimetypes": YAML_LIST, "provider_secret": SECRET, "provider_origins": [provider.url]}
+        )
+        catalog = services_of(listed_app).catalog
+        catalog.register(
+            AppProvider("FakeOffice", (ODT, DOCX, XLSX, TXT), icon="https://office.test/i.png"), RecordingDriver()
+        )
+        catalog.register(AppProvider("PdfViewer", (PDF, ODT), priority=1, product_name="Viewer"), RecordingDriver())
+        catalog.register(AppProvider("Alpha", ("application/x-zeta", "application/x-alpha", DOCX)), RecordingDriver())
+        base = live_server(listed_app)
         registration = {
             "name": "Draw",
             "mimetypes": ["image/svg+xml", DOCX],
@@ -767,10 +769,10 @@ def test_deleted_file_and_folder(peer: Peer, alice: TestUser, odt: str) -> None:
 def test_external_provider_form_post_carries_the_expiry(
     make_app: Callable[..., Flask], live_server: Callable[[Flask], str], make_user: Callable[..., TestUser]
 ) -> None:
-    external_app = make_app(app_registry={"provider_secret": SECRET})
-    user = make_user("carol", target=external_app)
-    peer = Peer(live_server(external_app))
     with stand_in_provider(SECRET) as provider:
+        external_app = make_app(app_registry={"provider_secret": SECRET, "provider_origins": [provider.url]})
+        user = make_user("carol", target=external_app)
+        peer = Peer(live_server(external_app))
         registration = {"name": "Draw", "mimetypes": [ODT], "launch_url": f"{provider.url}/launch"}
         registered = peer.session.post(
             f"{peer.base}/api/v1/app-providers", json=registration, headers={SECRET_HEADER: SECRET}, timeout=30

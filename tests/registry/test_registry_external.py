@@ -173,11 +173,21 @@ def provider() -> Iterator[StandInProvider]:
         yield running
 
 
-def _driver(provider: StandInProvider, secret: str = "s3cret", path: str = "/launch") -> ExternalDriver:  # noqa: S107
+def _driver(
+    provider: StandInProvider, secret: str = "s3cret", path: str = "/launch", *, listed: bool = True  # noqa: S107
+) -> ExternalDriver:
     registration = parse_registration(
         {"name": "Draw", "mimetypes": [ODT], "launch_url": provider.url + path}, max_ttl_seconds=600
     )
-    return ExternalDriver(registration, LaunchClient(requests.Session(), secret, timeout_seconds=5, public_base="http://docbridge.test"))
+    # The stand-in runs on loopback: called only when the admin lists its origin.
+    client = LaunchClient(
+        requests.Session(),
+        secret,
+        timeout_seconds=5,
+        public_base="http://docbridge.test",
+        trusted_origins=(provider.url,) if listed else (),
+    )
+    return ExternalDriver(registration, client)
 
 
 def test_launch_call_sends_the_documented_body(provider: StandInProvider) -> None:
@@ -211,5 +221,42 @@ def test_wrong_secret_is_refused_by_the_provider(provider: StandInProvider) -> N
 def test_unreachable_provider_is_an_upstream_error() -> None:
     with stand_in_provider(secret="s3cret") as gone:
         driver = _driver(gone)
-    with pytest.raises(UpstreamError, match="cannot be reached"):
+    with pytest.raises(UpstreamError, match="cannot reach"):
         driver.launch(REQUEST)
+
+
+def test_a_provider_on_loopback_is_not_called_unless_listed(provider: StandInProvider) -> None:
+    with pytest.raises(UpstreamError, match="launch_url is not allowed: 127.0.0.1 is a loopback address"):
+        _driver(provider, listed=False).launch(REQUEST)
+    assert provider.launches == []
+
+
+def test_a_redirect_is_not_followed(provider: StandInProvider) -> None:
+    with pytest.raises(UpstreamError, match="redirect, which is not followed"):
+        _driver(provider, path="/redirect").launch(REQUEST)
+    assert provider.launches == []  # /redirect points at /launch, which records every call
+
+
+@pytest.mark.parametrize(
+    ("launch_url", "listed", "refused"),
+    [
+        ("http://127.0.0.1:9/launch", (), True),
+        ("http://localhost:9/launch", (), True),
+        ("http://[::1]:9/launch", (), True),
+        ("http://169.254.169.254/latest/launch", (), True),
+        ("http://127.0.0.1:9/launch", ("http://127.0.0.1:9",), False),
+        ("http://127.0.0.1:9/launch", ("http://127.0.0.1:10",), True),  # another port is another origin
+        ("http://LOCALHOST:9/launch", ("http://localhost:9/",), False),
+        ("http://[::1]:9/launch", ("http://[::1]:9",), False),
+        ("http://169.254.169.254/latest/launch", ("http://169.254.169.254:80",), False),
+        ("http://192.0.2.10:8443/launch", (), False),  # not loopback or link-local: the fence lets it through
+        ("https://draw.invalid/launch", (), False),  # does not resolve now: every launch checks again
+    ],
+)
+def test_check_launch_url(launch_url: str, listed: tuple[str, ...], refused: bool) -> None:
+    client = LaunchClient(requests.Session(), "s", timeout_seconds=1, public_base="http://d.test", trusted_origins=listed)
+    if refused:
+        with pytest.raises(BadRequest, match="app_registry.provider_origins"):
+            client.check_launch_url(launch_url)
+    else:
+        client.check_launch_url(launch_url)

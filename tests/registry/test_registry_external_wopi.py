@@ -26,8 +26,9 @@ def provider() -> Iterator[StandInProvider]:
 
 
 @pytest.fixture
-def app(make_app: Callable[..., Flask]) -> Flask:
-    return make_app(app_registry={"provider_secret": SECRET})
+def app(make_app: Callable[..., Flask], provider: StandInProvider) -> Flask:
+    # The stand-in runs on loopback, next to Docbridge: the admin lists its origin.
+    return make_app(app_registry={"provider_secret": SECRET, "provider_origins": [provider.url]})
 
 
 def launch_for(client: FlaskClient, user: TestUser, provider: StandInProvider, view_mode: str) -> dict[str, Any]:

@@ -15,7 +15,7 @@ from core.ids import parse_resource_id
 from core.tokens import ViewMode
 from registry.providers import AppProvider
 from server.services import services_of
-from tests.conftest import TestUser, upload
+from tests.conftest import TestUser, basic_auth, upload
 from tests.registry.helpers import ODT, RecordingDriver, assert_error
 from tests.registry.provider import StandInProvider, stand_in_provider
 from tests.support.net import free_port
@@ -32,8 +32,21 @@ def provider() -> Iterator[StandInProvider]:
 
 
 @pytest.fixture
-def registry_settings() -> dict[str, Any]:
-    return {"app_registry": {"provider_secret": SECRET, "max_provider_ttl_seconds": 300}}
+def gone_url() -> str:
+    """Where no provider answers (a free loopback port)."""
+    return f"http://127.0.0.1:{free_port()}"
+
+
+@pytest.fixture
+def registry_settings(provider: StandInProvider, gone_url: str) -> dict[str, Any]:
+    # The stand-ins run on loopback, next to Docbridge: the admin lists their origins.
+    return {
+        "app_registry": {
+            "provider_secret": SECRET,
+            "max_provider_ttl_seconds": 300,
+            "provider_origins": [provider.url, gone_url],
+        }
+    }
 
 
 @pytest.fixture
@@ -112,8 +125,8 @@ def test_failing_provider(client: FlaskClient, alice: TestUser, provider: StandI
         )
 
 
-def test_unreachable_provider(client: FlaskClient, alice: TestUser, provider: StandInProvider) -> None:
-    register(client, registration(provider, launch_url=f"http://127.0.0.1:{free_port()}/launch"))
+def test_unreachable_provider(client: FlaskClient, alice: TestUser, provider: StandInProvider, gone_url: str) -> None:
+    assert register(client, registration(provider, launch_url=f"{gone_url}/launch")).status_code == 200
     file_id = upload(client, alice, alice.home_id, "plan.odt", b"odt")
     assert_error(
         client.post("/app/open", query_string={"file_id": file_id}, headers=alice.auth),
@@ -121,6 +134,73 @@ def test_unreachable_provider(client: FlaskClient, alice: TestUser, provider: St
         "SERVER_ERROR",
         "Error contacting the requested application, please use a different one or try again later",
     )
+
+
+def test_a_redirecting_provider_is_not_followed(client: FlaskClient, alice: TestUser, provider: StandInProvider) -> None:
+    # /redirect answers 307 to /launch, which records every launch it answers.
+    assert register(client, registration(provider, launch_url=f"{provider.url}/redirect")).status_code == 200
+    file_id = upload(client, alice, alice.home_id, "plan.odt", b"odt")
+    assert_error(
+        client.post("/app/open", query_string={"file_id": file_id, "app_name": "Draw"}, headers=alice.auth),
+        500,
+        "SERVER_ERROR",
+        "Error contacting the requested application, please use a different one or try again later",
+    )
+    assert provider.launches == []
+
+
+# Not the stand-ins' origins: nothing answers there, and nothing has to.
+FENCED_LAUNCH_URLS = [
+    "http://127.0.0.1:9/launch",
+    "http://localhost:9/launch",
+    "http://[::1]:9/launch",
+    "http://169.254.169.254/latest/launch",
+    "http://0.0.0.0:9/launch",
+]
+
+
+@pytest.mark.parametrize("launch_url", FENCED_LAUNCH_URLS)
+def test_loopback_and_link_local_launch_urls_are_refused_unless_listed(
+    client: FlaskClient, provider: StandInProvider, launch_url: str
+) -> None:
+    response = register(client, registration(provider, launch_url=launch_url))
+    assert response.status_code == 400, response.get_data(as_text=True)
+    body = response.get_json()
+    assert body["code"] == "INVALID_PARAMETER"
+    assert body["message"].startswith("launch_url is refused: ")
+    assert "address, which is not allowed" in body["message"] or "resolves to" in body["message"]
+    assert "app_registry.provider_origins" in body["message"]
+    assert listed(client) == {}
+
+
+@pytest.mark.parametrize("launch_url", FENCED_LAUNCH_URLS)
+def test_a_listed_origin_may_be_registered_on_loopback_or_link_local(
+    make_app: Callable[..., Flask], provider: StandInProvider, launch_url: str
+) -> None:
+    origin = "/".join(launch_url.split("/")[:3])  # scheme://host:port
+    client = make_app(app_registry={"provider_secret": SECRET, "provider_origins": [origin + "/"]}).test_client()
+    response = register(client, registration(provider, launch_url=launch_url))
+    assert response.status_code == 200, response.get_data(as_text=True)
+    assert listed(client) == {DRAWIO: ["Draw"], ODT: ["Draw"]}
+
+
+def test_an_origin_no_longer_listed_is_not_called(
+    make_app: Callable[..., Flask], registry_settings: dict[str, Any], provider: StandInProvider
+) -> None:
+    """The fence is asked at every launch, not only at registration."""
+    first = make_app(**registry_settings)
+    assert register(first.test_client(), registration(provider)).status_code == 200
+    created = services_of(first).users.create("gina", "secret")
+    gina = TestUser(created.id, created.name, "secret", str(created.home_id), basic_auth("gina", "secret"))
+    client = make_app(app_registry={"provider_secret": SECRET}).test_client()  # the admin took the origin out
+    file_id = upload(client, gina, gina.home_id, "plan.odt", b"odt")
+    assert_error(
+        client.post("/app/open", query_string={"file_id": file_id, "app_name": "Draw"}, headers=gina.auth),
+        500,
+        "SERVER_ERROR",
+        "Error contacting the requested application, please use a different one or try again later",
+    )
+    assert provider.launches == []
 
 
 @pytest.mark.parametrize(

@@ -23,7 +23,7 @@ from typing import Any
 
 import pytest
 from flask import Flask
-from sqlalchemy import insert, select
+from sqlalchemy import Connection, insert, select
 
 from core.bodies import CompleteBody
 from core.errors import (
@@ -39,9 +39,9 @@ from core.errors import (
 from core.ids import ResourceId
 from server.services import Services, services_of
 from storage.metadata.database import now_utc
-from storage.metadata.schema import pending_blobs, versions
+from storage.metadata.schema import attachments, pending_blobs, versions
 from storage.service import StorageService
-from storage.types import Lock, SaveOrigin
+from storage.types import Lock, SaveOrigin, StoredBlob
 from storage.webdav.blobs import WebDavBlobStore
 from tests.support.webdav import WebDavServer, nginx_webdav
 
@@ -96,15 +96,25 @@ class Composition:
         return sorted(path.name for path in temporary.glob("*.part")) if temporary.exists() else []
 
     def referenced_blobs(self) -> set[str]:
+        """Blob keys the metadata holds: every version's, and every attachment's."""
         with self.services.engine.connect() as connection:
-            return {row.blob_key for row in connection.execute(select(versions.c.blob_key))}
+            return {
+                row.blob_key
+                for table in (versions, attachments)
+                for row in connection.execute(select(table.c.blob_key))
+            }
+
+    def attachment_keys(self) -> set[str]:
+        with self.services.engine.connect() as connection:
+            return {row.blob_key for row in connection.execute(select(attachments.c.blob_key))}
 
     def pending(self) -> list[str]:
         with self.services.engine.connect() as connection:
             return [row.blob_key for row in connection.execute(select(pending_blobs.c.blob_key))]
 
     def assert_clean(self) -> None:
-        """Every stored blob belongs to a version; no pending mark, no temporary file."""
+        """Every stored blob belongs to a version or an attachment; no pending mark, no
+        temporary file."""
         assert self.stored_blobs() == self.referenced_blobs()
         assert self.pending() == []
         assert self.temporary_files() == []
@@ -368,6 +378,104 @@ def test_delete_removes_the_subtree_and_its_blobs(composition: Composition) -> N
     assert [node.name for node in storage.list_folder(composition.home)] == ["keep.txt"]
     assert len(composition.stored_blobs()) == 1
     assert read_version(storage, keep.id) == b"keep"
+    composition.assert_clean()
+
+
+# --- attachments ---------------------------------------------------------------------------------
+
+
+def test_an_attachment_is_stored_and_read_back(composition: Composition) -> None:
+    storage = composition.storage
+    file = storage.create_file(composition.home, "report.docx", content("v1"), ORIGIN)
+    payload = b"PK changes of version 1" * 1000
+    stored = storage.store_attachment(file.id, "editor-changes", io.BytesIO(payload))
+    assert (stored.size, stored.sha256) == (len(payload), hashlib.sha256(payload).hexdigest())
+    with storage.open_attachment(stored.key) as stream:
+        assert stream.read() == payload
+    with composition.services.engine.connect() as connection:
+        row = connection.execute(select(attachments).where(attachments.c.blob_key == stored.key)).one()
+    assert (row.node_id, row.kind, row.size) == (file.id.opaque_id, "editor-changes", len(payload))
+    assert stored.key in composition.stored_blobs()
+    # An attachment is no version: the file's history and current bytes are unchanged.
+    assert [item.number for item in storage.list_versions(file.id)] == [1]
+    assert read_version(storage, file.id) == b"v1"
+    with pytest.raises(NotFound):
+        storage.open_attachment(uuid.uuid4().hex)
+    composition.assert_clean()
+
+
+def test_the_callers_reference_commits_with_the_attachment_or_not_at_all(composition: Composition) -> None:
+    storage = composition.storage
+    file = storage.create_file(composition.home, "report.docx", content("v1"), ORIGIN)
+    seen: list[str] = []
+
+    def record(connection: Connection, blob: StoredBlob) -> None:
+        seen.append(blob.key)
+        assert connection.execute(select(attachments.c.blob_key).where(attachments.c.blob_key == blob.key)).first()
+
+    kept = storage.store_attachment(file.id, "editor-changes", content("kept"), record=record)
+    assert seen == [kept.key]
+
+    def refuse(connection: Connection, blob: StoredBlob) -> None:
+        raise VersionConflict("the caller's row is taken", None, 1)
+
+    with pytest.raises(VersionConflict):
+        storage.store_attachment(file.id, "editor-changes", content("undone"), record=refuse)
+    with pytest.raises(NotFound):
+        storage.store_attachment(ResourceId(file.id.storage_id, file.id.space_id, "gone"), "x", content("no file"))
+    assert composition.attachment_keys() == {kept.key}
+    composition.assert_clean()
+
+
+def test_the_sweep_removes_an_orphaned_attachment_and_keeps_referenced_ones(composition: Composition) -> None:
+    storage = composition.storage
+    file = storage.create_file(composition.home, "report.docx", content("v1"), ORIGIN)
+    kept = storage.store_attachment(file.id, "editor-changes", content("referenced"))
+    # A crash between the blob and the commit of an attachment: a pending mark and a whole blob.
+    orphan = uuid.uuid4().hex
+    with composition.services.engine.begin() as connection:
+        connection.execute(insert(pending_blobs).values(blob_key=orphan, created_at=now_utc()))
+        # A stale mark on a committed attachment's blob must not make the sweep delete it.
+        connection.execute(insert(pending_blobs).values(blob_key=kept.key, created_at=now_utc()))
+    composition.services.blobs.put(orphan, content("changes never committed"))
+    assert {orphan, kept.key} <= composition.stored_blobs()
+
+    assert storage.sweep_orphans(0) == 1
+    assert orphan not in composition.stored_blobs()
+    with storage.open_attachment(kept.key) as stream:
+        assert stream.read() == b"referenced"
+    composition.assert_clean()
+
+
+def test_deleting_a_file_removes_its_attachments(composition: Composition) -> None:
+    storage = composition.storage
+    folder = storage.create_folder(composition.home, "Project")
+    inner = storage.create_file(folder.id, "inner.docx", content("inner"), ORIGIN)
+    alone = storage.create_file(composition.home, "alone.docx", content("alone"), ORIGIN)
+    other = storage.create_file(composition.home, "other.docx", content("other"), ORIGIN)
+    gone = [storage.store_attachment(node.id, "editor-changes", content(f"of {node.name}")).key
+            for node in (inner, alone, alone)]
+    stays = storage.store_attachment(other.id, "editor-changes", content("of other")).key
+
+    storage.delete(alone.id)
+    storage.delete(folder.id)
+    assert composition.attachment_keys() == {stays}
+    assert not set(gone) & composition.stored_blobs()
+    for key in gone:
+        with pytest.raises(NotFound):
+            storage.open_attachment(key)
+    with pytest.raises(NotFound):
+        storage.store_attachment(alone.id, "editor-changes", content("too late"))
+    composition.assert_clean()
+
+
+def test_deleting_a_user_removes_the_attachments_of_their_files(composition: Composition) -> None:
+    found = composition.services
+    dave = found.users.create("dave", "secret")
+    file = found.storage.create_file(dave.home_id, "mine.docx", content("mine"), ORIGIN)
+    key = found.storage.store_attachment(file.id, "editor-changes", content("my changes")).key
+    found.users.delete("dave")
+    assert key not in composition.stored_blobs() and composition.attachment_keys() == set()
     composition.assert_clean()
 
 

@@ -30,12 +30,12 @@ from app import BUILTIN_EXTENSIONS
 from server.bootstrap import migration_locations
 from server.services import services_of
 from storage.metadata.database import make_engine
-from storage.metadata.migrate import recorded_heads, upgrade_to_head
+from storage.metadata.migrate import recorded_heads, script_heads, upgrade_to_head
 from tests.conftest import basic_auth
 from tests.support.postgres import _binary, create_database
 
 FIXTURES = Path(__file__).parent / "fixtures"
-HEADS = {"0002", "oo01", "wopi01", "reg01"}
+HEADS = script_heads(migration_locations(BUILTIN_EXTENSIONS))
 OLD_USER, OLD_PASSWORD = "olive", "olive-password"  # as make_metadata_e17da25.py made them
 CODE_METADATA: tuple[MetaData, ...] = (
     storage.metadata.schema.metadata,
@@ -126,5 +126,6 @@ def test_a_database_migrated_by_e17da25_upgrades_and_is_served(
     assert client.get(f"/api/v1/files/{file_id}/content", headers=auth).data == b"second draft\n"
     svg = [entry for entry in client.get("/app/list").get_json()["mime-types"] if entry["mime_type"] == "image/svg+xml"]
     assert [provider["name"] for entry in svg for provider in entry["app_providers"]] == ["Sketch"]
-    assert onlyoffice.store.OnlyofficeStore(engine, tmp_path, b"salt").current_key(file_id) == doc_key
+    storage = services_of(app).storage
+    assert onlyoffice.store.OnlyofficeStore(engine, storage, b"salt", tmp_path).current_key(file_id) == doc_key
     assert wopi.store.UserInfoStore(engine).get(olive_id) == '{"theme": "dark"}'

@@ -61,7 +61,7 @@ def wrk_binary() -> str:
 def wrk_version() -> str:
     completed = subprocess.run([wrk_binary(), "-v"], capture_output=True, text=True, timeout=10, check=False)
     first = (completed.stdout or completed.stderr).splitlines()[0]
-    return first.split(" [")[0].removeprefix("wrk ")
+    return first.split(" [")[0].removeprefix("wrk ").removeprefix("debian/")
 
 
 def run_wrk(

@@ -66,7 +66,7 @@ def nginx_binary() -> str:
 
 def nginx_version() -> str:
     completed = subprocess.run([nginx_binary(), "-v"], capture_output=True, text=True, timeout=10, check=False)
-    return (completed.stderr or completed.stdout).strip().removeprefix("nginx version: ")
+    return (completed.stderr or completed.stdout).strip().removeprefix("nginx version: ").removeprefix("nginx/")
 
 
 @contextmanager

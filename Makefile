@@ -7,7 +7,7 @@ DOCBRIDGE_HOST ?= 127.0.0.1
 DOCBRIDGE_PORT ?= 8080
 export DOCBRIDGE_HOST DOCBRIDGE_PORT
 
-.PHONY: run test lint bench bench-storage bench-wopi bench-onlyoffice clean
+.PHONY: run test lint bench bench-storage bench-wopi bench-onlyoffice bench-compare clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -45,6 +45,11 @@ bench-wopi: $(VENV)/.dev-installed
 ## ONLYOFFICE benchmark: callback save of 100 MiB against a plain download; open latency.
 bench-onlyoffice: $(VENV)/.dev-installed
 	$(PY) -m bench.onlyoffice_bench
+
+## Docbridge against the machine's limits (bare Flask, durable PUT, nginx), on SQLite and PostgreSQL; writes docs/benchmarks.md. Not part of `bench`: it takes about 20 minutes.
+bench-compare: $(VENV)/.dev-installed
+	bash scripts/install-test-deps.sh
+	$(PY) -m bench.compare --write
 
 ## Every benchmark, one after the other.
 bench: bench-storage bench-wopi bench-onlyoffice

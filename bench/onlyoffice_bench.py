@@ -21,6 +21,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import requests
 
@@ -30,9 +31,11 @@ from tests.onlyoffice.ds_standin import DocumentServerStandIn  # noqa: E402
 from tests.support.gunicorn import ADMIN_PASSWORD, run_gunicorn  # noqa: E402
 
 SECRET = "bench-secret-" + "0123456789abcdef" * 4
+ADMIN = ("admin", ADMIN_PASSWORD)
 
 
-def _plain_download(url: str) -> float:
+def plain_download(url: str) -> float:
+    """Seconds to stream `url` into a temporary file and fsync it."""
     started = time.perf_counter()
     with requests.get(url, stream=True, timeout=120) as answer, tempfile.TemporaryFile() as spool:
         answer.raise_for_status()
@@ -43,6 +46,64 @@ def _plain_download(url: str) -> float:
     return time.perf_counter() - started
 
 
+def onlyoffice_environment(ds: DocumentServerStandIn, size: int) -> dict[str, str]:
+    """Docbridge's settings for the stand-in, with a download cap that admits `size` bytes."""
+    return {
+        "DOCBRIDGE_ONLYOFFICE__DOCUMENT_SERVER_URL": ds.base,
+        "DOCBRIDGE_ONLYOFFICE__JWT_SECRET": SECRET,
+        "DOCBRIDGE_ONLYOFFICE__MAX_DOWNLOAD_BYTES": str(max(size, 104_857_600)),
+    }
+
+
+def http_session() -> requests.Session:
+    session = requests.Session()
+    session.trust_env = False
+    return session
+
+
+def create_document(http: requests.Session, base: str) -> str:
+    """A small Big.docx in the admin's home; returns its file id."""
+    home_id = http.get(f"{base}/api/v1/me", auth=ADMIN, timeout=10).json()["home_id"]
+    created = http.put(f"{base}/api/v1/containers/{home_id}/files/Big.docx", data=b"PK-small", auth=ADMIN, timeout=30)
+    created.raise_for_status()
+    return str(created.json()["file_id"])
+
+
+def open_editor(http: requests.Session, base: str, file_id: str) -> requests.Response:
+    """``POST /app/open`` then the launch form to the editor page, as a browser does."""
+    launch = http.post(f"{base}/app/open", params={"file_id": file_id, "app_name": "OnlyOffice"},
+                       auth=ADMIN, timeout=10).json()
+    page = http.post(launch["app_url"], data=launch["form_parameters"], timeout=10)
+    page.raise_for_status()
+    return page
+
+
+def editor_config(page: requests.Response) -> dict[str, Any]:
+    found = re.search(r'id="docbridge-config">(.*?)</script>', page.text, re.S)
+    assert found, "the editor page has no config"
+    return dict(json.loads(found.group(1)))
+
+
+def saves_against_downloads(ds: DocumentServerStandIn, config: dict[str, Any], content: bytes,
+                            count: int) -> tuple[list[float], list[float]]:
+    """`count` times, interleaved: a plain download of `content` from the stand-in's cache
+    URL, then a forcesave callback (status 6) of the same bytes, timed until Docbridge
+    answers; returns (save seconds, download seconds)."""
+    session = ds.open(config)
+    user_id = config["editorConfig"]["user"]["id"]
+    saves: list[float] = []
+    downloads: list[float] = []
+    for _ in range(count):
+        ds.edit(session.key, user_id, content)
+        body = ds.save_body(session, 6, user_id, forcesavetype=0)
+        downloads.append(plain_download(body["url"]))
+        started = time.perf_counter()
+        record = ds.post_callback(config["editorConfig"]["callbackUrl"], body)
+        saves.append(time.perf_counter() - started)
+        assert record.answers[-1] == (200, {"error": 0}), record.answers
+    return saves, downloads
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--size-mib", type=int, default=100)
@@ -50,47 +111,24 @@ def main() -> None:
     parser.add_argument("--opens", type=int, default=50)
     args = parser.parse_args()
     size = args.size_mib << 20
-    session_http = requests.Session()
-    session_http.trust_env = False
+    http = http_session()
     with tempfile.TemporaryDirectory() as data_dir, DocumentServerStandIn(SECRET) as ds:
-        environment = {
-            "DOCBRIDGE_ONLYOFFICE__DOCUMENT_SERVER_URL": ds.base,
-            "DOCBRIDGE_ONLYOFFICE__JWT_SECRET": SECRET,
-            "DOCBRIDGE_ONLYOFFICE__MAX_DOWNLOAD_BYTES": str(max(size, 104_857_600)),
-        }
+        environment = onlyoffice_environment(ds, size)
         with run_gunicorn(Path(data_dir) / "data", workers=2, threads=4, extra_env=environment) as server:
             base = server.url
-            auth = ("admin", ADMIN_PASSWORD)
-            home_id = session_http.get(f"{base}/api/v1/me", auth=auth, timeout=10).json()["home_id"]
-            file_id = session_http.put(f"{base}/api/v1/containers/{home_id}/files/Big.docx", data=b"PK-small",
-                                       auth=auth, timeout=30).json()["file_id"]
+            file_id = create_document(http, base)
 
             # --- open latency -----------------------------------------------------------
             opens: list[float] = []
             for _ in range(args.opens):
                 started = time.perf_counter()
-                launch = session_http.post(f"{base}/app/open", params={"file_id": file_id, "app_name": "OnlyOffice"},
-                                           auth=auth, timeout=10).json()
-                page = session_http.post(launch["app_url"], data=launch["form_parameters"], timeout=10)
-                page.raise_for_status()
+                page = open_editor(http, base, file_id)
                 opens.append(time.perf_counter() - started)
 
             # --- callback save vs plain download ------------------------------------------
-            config = json.loads(re.search(r'id="docbridge-config">(.*?)</script>', page.text, re.S).group(1))  # type: ignore[union-attr]
-            session = ds.open(config)
             big = os.urandom(1 << 20) * args.size_mib
-            user_id = config["editorConfig"]["user"]["id"]
-            saves: list[float] = []
-            downloads: list[float] = []
-            for _ in range(args.saves):
-                ds.edit(session.key, user_id, big)
-                body = ds.save_body(session, 6, user_id, forcesavetype=0)
-                downloads.append(_plain_download(body["url"]))
-                started = time.perf_counter()
-                record = ds.post_callback(config["editorConfig"]["callbackUrl"], body)
-                saves.append(time.perf_counter() - started)
-                assert record.answers[-1] == (200, {"error": 0}), record.answers
-            versions = session_http.get(f"{base}/api/v1/files/{file_id}/versions", auth=auth, timeout=10).json()
+            saves, downloads = saves_against_downloads(ds, editor_config(page), big, args.saves)
+            versions = http.get(f"{base}/api/v1/files/{file_id}/versions", auth=ADMIN, timeout=10).json()
             assert max(v["size"] for v in versions["versions"]) == len(big)
 
     def ms(values: list[float]) -> str:

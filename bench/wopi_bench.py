@@ -17,8 +17,8 @@ import argparse
 import os
 import platform
 import re
-import subprocess
 import tempfile
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -26,10 +26,10 @@ from urllib.parse import urlsplit
 import requests
 
 from bench.storage_bench import make_source
+from bench.wrk import Target, rotating_requests_lua, run_wrk
 from tests.support.gunicorn import GunicornServer, PeakSampler, run_cli, run_gunicorn, server_rss_mib
 
 MIB = 1024 * 1024
-WRK = "/usr/bin/wrk"
 
 
 @dataclass(frozen=True)
@@ -53,27 +53,6 @@ class Run:
         )
 
 
-def _ms(value: str) -> float:
-    number, unit = re.fullmatch(r"([\d.]+)(us|ms|s|m)", value).groups()  # type: ignore[union-attr]
-    return float(number) * {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60000.0}[unit]
-
-
-def wrk(url: str, *, connections: int, seconds: int, script: Path | None = None) -> tuple[float, float, float, int]:
-    """Run wrk; return (requests/s, p50 ms, p99 ms, non-2xx responses)."""
-    command = [WRK, f"-t{min(2, connections)}", f"-c{connections}", f"-d{seconds}s", "--latency", "--timeout", "60s"]
-    if script is not None:
-        command += ["-s", str(script)]
-    output = subprocess.run([*command, url], capture_output=True, text=True, check=True, timeout=seconds + 120).stdout
-    rate = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))  # type: ignore[union-attr]
-    p50 = _ms(re.search(r"\s50%\s+(\S+)", output).group(1))  # type: ignore[union-attr]
-    p99 = _ms(re.search(r"\s99%\s+(\S+)", output).group(1))  # type: ignore[union-attr]
-    bad = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
-    errors = re.search(r"Socket errors: (.*)", output)
-    if errors:
-        print("wrk:", errors.group(0))
-    return rate, p50, p99, int(bad.group(1)) if bad else 0
-
-
 @dataclass
 class WopiFile:
     url: str  # WOPISrc?access_token=…
@@ -82,6 +61,18 @@ class WopiFile:
     def contents(self) -> str:
         parts = urlsplit(self.url)
         return f"{parts.scheme}://{parts.netloc}{parts.path}/contents?{parts.query}"
+
+    @property
+    def contents_path(self) -> str:
+        """The GetFile/PutFile path with its query string, as a request line carries it."""
+        parts = urlsplit(self.contents)
+        return f"{parts.path}?{parts.query}"
+
+    def current_version(self) -> int:
+        """The number of the current version (GetFile's X-WOPI-ItemVersion)."""
+        with requests.get(self.contents, stream=True, timeout=60) as response:
+            response.raise_for_status()
+            return int(response.headers["X-WOPI-ItemVersion"])
 
 
 def put_relative(base: WopiFile, name: str, source: Path) -> WopiFile:
@@ -96,12 +87,55 @@ def put_relative(base: WopiFile, name: str, source: Path) -> WopiFile:
     return WopiFile(response.json()["Url"])
 
 
+@dataclass
+class WopiFiles:
+    """The files a WOPI benchmark works on, all made through the WOPI host itself."""
+
+    base: WopiFile  # the `flask wopi test-file` document
+    one: WopiFile  # 1 MiB, for GetFile
+    hundred: WopiFile  # 100 MiB, for GetFile
+    targets: list[WopiFile]  # 1 MiB each, locked with `locks`, for PutFile
+    locks: list[str]
+
+    def put_requests(self) -> list[Target]:
+        """PutFile of each locked target, for a wrk rotation."""
+        return [
+            Target("POST", target.contents_path, {"X-WOPI-Override": "PUT", "X-WOPI-Lock": lock})
+            for target, lock in zip(self.targets, self.locks, strict=True)
+        ]
+
+
+def set_up_files(server: GunicornServer, data_dir: Path, small: Path, large: Path, *, put_targets: int = 4,
+                 extra_env: Mapping[str, str] | None = None) -> WopiFiles:
+    """``flask wopi test-file admin`` (with `extra_env`, e.g. the database URL), then
+    PutRelativeFile of `small` and `large` and of `put_targets` copies of `small`, which
+    are locked; finally warm-up requests, so every worker has imported and connected."""
+    output = run_cli(data_dir, "wopi", "test-file", "admin",
+                     extra_env={**(extra_env or {}), "DOCBRIDGE_PUBLIC_URL": server.url})
+    wopi_src = re.search(r"WOPISrc: (\S+)", output).group(1)  # type: ignore[union-attr]
+    token = re.search(r"access_token: (\S+)", output).group(1)  # type: ignore[union-attr]
+    base = WopiFile(f"{wopi_src}?access_token={token}")
+    one = put_relative(base, "get-1m.bin", small)
+    hundred = put_relative(base, "get-100m.bin", large)
+    targets = [put_relative(base, f"put-1m-{n}.bin", small) for n in range(put_targets)]
+    locks = [f"bench-{n}" for n in range(put_targets)]
+    for target, lock in zip(targets, locks, strict=True):
+        requests.post(target.url, headers={"X-WOPI-Override": "LOCK", "X-WOPI-Lock": lock}, timeout=30).raise_for_status()
+    for _ in range(20):
+        requests.get(base.url, timeout=30).raise_for_status()
+    return WopiFiles(base, one, hundred, targets, locks)
+
+
 def measure(server: GunicornServer, name: str, url: str, connections: int, seconds: int,
-            payload_bytes: int = 0, script: Path | None = None) -> Run:
+            payload_bytes: int = 0, script: str = "") -> Run:
     idle = server_rss_mib(server)
     with PeakSampler(server) as sampler:
-        rate, p50, p99, bad = wrk(url, connections=connections, seconds=seconds, script=script)
-    return Run(name, connections, seconds, rate, rate * payload_bytes / 1e6, p50, p99, bad, sampler.peak, idle)
+        result = run_wrk(url, connections=connections, seconds=seconds, threads=min(2, connections),
+                         timeout_seconds=60, requests_lua=script)
+    if any(result.socket_errors.values()):
+        print("wrk socket errors:", result.socket_errors)
+    return Run(name, connections, seconds, result.rate, result.rate * payload_bytes / 1e6, result.p50_ms,
+               result.p99_ms, result.status_errors, sampler.peak, idle)
 
 
 def main() -> None:
@@ -119,26 +153,9 @@ def main() -> None:
         make_source(small, MIB)
         make_source(large, 100 * MIB)
         with run_gunicorn(data_dir, workers=options.workers, threads=options.threads) as server:
-            output = run_cli(data_dir, "wopi", "test-file", "admin", extra_env={"DOCBRIDGE_PUBLIC_URL": server.url})
-            wopi_src = re.search(r"WOPISrc: (\S+)", output).group(1)  # type: ignore[union-attr]
-            token = re.search(r"access_token: (\S+)", output).group(1)  # type: ignore[union-attr]
-            base = WopiFile(f"{wopi_src}?access_token={token}")
-            one = put_relative(base, "get-1m.bin", small)
-            hundred = put_relative(base, "get-100m.bin", large)
-            targets = [put_relative(base, f"put-1m-{n}.bin", small) for n in range(4)]
-            for number, target in enumerate(targets):
-                requests.post(target.url, headers={"X-WOPI-Override": "LOCK", "X-WOPI-Lock": f"bench-{number}"}, timeout=30).raise_for_status()
-            for _ in range(20):  # warm-up: every worker has imported and connected
-                requests.get(base.url, timeout=30).raise_for_status()
-
-            script = root / "putfile.lua"
-            paths = ", ".join(f'"{urlsplit(t.contents).path}?{urlsplit(t.contents).query}"' for t in targets)
-            locks = ", ".join(f'"bench-{n}"' for n in range(len(targets)))
-            script.write_text(
-                f'local body = string.rep("x", {MIB})\nlocal paths = {{{paths}}}\nlocal locks = {{{locks}}}\n'
-                "local i = 0\nrequest = function()\n  i = i % #paths + 1\n"
-                '  return wrk.format("POST", paths[i], {["X-WOPI-Override"] = "PUT", ["X-WOPI-Lock"] = locks[i]}, body)\nend\n'
-            )
+            files = set_up_files(server, data_dir, small, large)
+            one, hundred, targets = files.one, files.hundred, files.targets
+            script = rotating_requests_lua(files.put_requests(), small)
             seconds = options.seconds
             runs = [
                 measure(server, "CheckFileInfo", one.url, 8, seconds),
@@ -148,7 +165,7 @@ def main() -> None:
                 measure(server, "PutFile 1 MiB (locked)", server.url, 4, seconds, MIB, script),
             ]
             check = requests.get(targets[0].contents, timeout=30)
-            assert check.content == b"x" * MIB, "PutFile did not store the body"
+            assert check.content == small.read_bytes(), "PutFile did not store the body"
             rss_idle = server_rss_mib(server)
 
     print(f"# {platform.node()}: {os.cpu_count()} CPUs, Python {platform.python_version()}, "

@@ -52,13 +52,8 @@ class GunicornServer:
         for entry in Path("/proc").iterdir():
             if not entry.name.isdigit():
                 continue
-            try:
-                stat = (entry / "stat").read_text()
-            except OSError:
-                continue
-            # The command name may hold spaces and parentheses: the fields follow the last ')'.
-            fields = stat.rsplit(")", 1)[1].split()
-            if int(fields[1]) == self.master_pid:
+            fields = _stat_fields(int(entry.name))
+            if fields and int(fields[1]) == self.master_pid:
                 children.append(int(entry.name))
         return sorted(children)
 
@@ -94,8 +89,12 @@ def run_gunicorn(
     workers: int = 1,
     threads: int = 4,
     extra_env: Mapping[str, str] | None = None,
+    app: str = "app:create_app()",
 ) -> Iterator[GunicornServer]:
-    """Start ``gunicorn -c gunicorn.conf.py 'app:create_app()'`` and wait until it serves."""
+    """Start ``gunicorn -c gunicorn.conf.py 'app:create_app()'`` and wait until it serves.
+
+    `app` names another WSGI app to run with the same settings (the benchmarks' limit apps);
+    it must answer ``GET /healthz`` with 200."""
     port = free_port()
     environment = docbridge_environment(
         data_dir,
@@ -113,11 +112,13 @@ def run_gunicorn(
     gunicorn = Path(sys.executable).parent / "gunicorn"
     with open(log_path, "wb") as log:
         process = subprocess.Popen(
-            [str(gunicorn), "-c", "gunicorn.conf.py", "app:create_app()"],
+            [str(gunicorn), "-c", "gunicorn.conf.py", app],
             cwd=PROJECT_ROOT,
             env=environment,
             stdout=log,
             stderr=subprocess.STDOUT,
+            # Its own process group: no worker outlives the context, even if the master hangs.
+            start_new_session=True,
         )
     server = GunicornServer(f"http://127.0.0.1:{port}", process, log_path)
     try:
@@ -130,6 +131,10 @@ def run_gunicorn(
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+        try:
+            os.killpg(process.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
 
 
 def run_cli(data_dir: Path, *arguments: str, extra_env: Mapping[str, str] | None = None) -> str:
@@ -148,7 +153,31 @@ def run_cli(data_dir: Path, *arguments: str, extra_env: Mapping[str, str] | None
     return completed.stdout
 
 
-# --- memory of the whole server (for benchmarks) ------------------------------------------
+# --- memory and CPU time of the whole server (for benchmarks) ------------------------------
+
+
+def _stat_fields(pid: int) -> list[str]:
+    """/proc/<pid>/stat from field 3 (state) on; empty when the process is gone."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return []
+    # The command name may hold spaces and parentheses: the fields follow the last ')'.
+    return stat.rsplit(")", 1)[1].split()
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process (all its threads) so far, from /proc/<pid>/stat."""
+    fields = _stat_fields(pid)
+    if not fields:
+        return 0.0
+    # utime and stime are fields 14 and 15, in clock ticks.
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def server_cpu_seconds(server: GunicornServer) -> dict[int, float]:
+    """CPU time of the master and of each worker, by pid."""
+    return {pid: cpu_seconds(pid) for pid in [server.master_pid, *server.worker_pids()]}
 
 
 def rss_kib(pid: int) -> int:

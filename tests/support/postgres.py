@@ -31,13 +31,21 @@ def _binary(name: str) -> str:
     return candidates[0]
 
 
+def postgres_version() -> str:
+    completed = subprocess.run([_binary("postgres"), "--version"], capture_output=True, text=True, timeout=10, check=False)
+    return completed.stdout.strip().removeprefix("postgres (PostgreSQL) ")
+
+
 def _as_owner(command: list[str], owner: str | None) -> list[str]:
     return ["runuser", "-u", owner, "--", *command] if owner else command
 
 
 @contextmanager
-def postgres_cluster() -> Iterator[str]:
-    """Yield an admin URL (postgresql://postgres@127.0.0.1:PORT/postgres)."""
+def postgres_cluster(*, durable: bool = False) -> Iterator[str]:
+    """Yield an admin URL (postgresql://postgres@127.0.0.1:PORT/postgres).
+
+    Tests run it with fsync off; `durable` keeps PostgreSQL's own defaults (fsync on,
+    synchronous commit), for benchmarks whose figures must include the commit's flush."""
     owner = "postgres" if os.geteuid() == 0 else None
     root = Path(tempfile.mkdtemp(prefix="docbridge-pg-"))
     data = root / "data"
@@ -51,7 +59,9 @@ def postgres_cluster() -> Iterator[str]:
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
     )
-    options = f"-p {port} -k {root} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200"
+    options = f"-p {port} -k {root} -c listen_addresses=127.0.0.1 -c max_connections=200"
+    if not durable:
+        options += " -c fsync=off"
     subprocess.run(
         _as_owner([_binary("pg_ctl"), "-D", str(data), "-o", options, "-l", str(root / "log"), "-w", "start"], owner),
         check=True,

@@ -9,49 +9,21 @@ authentication. ``make test`` installs ``nginx-light`` and ``libnginx-mod-http-d
 
 from __future__ import annotations
 
-import os
-import shutil
-import signal
-import socket
-import subprocess
-import tempfile
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from tests.support.net import free_port
+from tests.support.nginx import run_nginx
 
-NGINX_CONFIG = """\
-{modules}
-worker_processes 1;
-pid {root}/nginx.pid;
-error_log {root}/error.log;
-daemon off;
-{user}
-events {{ worker_connections 256; }}
-http {{
-    access_log off;
-    client_body_temp_path {root}/body;
-    proxy_temp_path {root}/proxy;
-    fastcgi_temp_path {root}/fastcgi;
-    uwsgi_temp_path {root}/uwsgi;
-    scgi_temp_path {root}/scgi;
-    server {{
-        listen 127.0.0.1:{port};
-        root {root}/www;
-        client_max_body_size 0;
-        location /dav/ {{
+DAV_LOCATION = """\
+location /dav/ {{
             dav_methods PUT DELETE MKCOL COPY MOVE;
             create_full_put_path on;
             dav_access user:rw;
             {listing}
             {authentication}
-        }}
-    }}
-}}
-"""
+        }}"""
 
 
 @dataclass(frozen=True)
@@ -61,13 +33,6 @@ class WebDavServer:
 
     url: str
     root: Path
-
-
-def _binary() -> str:
-    found = shutil.which("nginx") or ("/usr/sbin/nginx" if os.path.exists("/usr/sbin/nginx") else None)
-    if found is None:
-        raise RuntimeError("nginx is not installed: run `make test`, which installs nginx-light")
-    return found
 
 
 JSON_INDEX = "autoindex on; autoindex_format json;"
@@ -85,55 +50,20 @@ def _dav_ext_module() -> Path:
 @contextmanager
 def nginx_webdav(*, propfind: bool = False, credentials: tuple[str, str] | None = None) -> Iterator[WebDavServer]:
     """Yield the server; its WebDAV tree is ``url`` (ending in /dav/)."""
-    root = Path(tempfile.mkdtemp(prefix="docbridge-dav-"))
-    (root / "www" / "dav").mkdir(parents=True)
-    (root / "body").mkdir()
-    port = free_port()
     authentication = ""
+    htpasswd = None
     if credentials is not None:
-        (root / "htpasswd").write_text(f"{credentials[0]}:{{PLAIN}}{credentials[1]}\n")
-        authentication = f'auth_basic "docbridge"; auth_basic_user_file {root}/htpasswd;'
-    config = root / "nginx.conf"
-    config.write_text(
-        NGINX_CONFIG.format(
-            root=root,
-            port=port,
-            # As root, nginx would hand the workers to `nobody`, who cannot write the temp tree.
-            user="user root root;" if os.geteuid() == 0 else "",
-            modules=f"load_module {_dav_ext_module()};" if propfind else "",
-            listing="dav_ext_methods PROPFIND OPTIONS;" if propfind else JSON_INDEX,
-            authentication=authentication,
-        )
+        htpasswd = f"{credentials[0]}:{{PLAIN}}{credentials[1]}\n"
+        # Relative to nginx.conf's folder, the server's temporary one; written once nginx runs
+        # (nginx reads it per request).
+        authentication = 'auth_basic "docbridge"; auth_basic_user_file htpasswd;'
+    location = DAV_LOCATION.format(
+        listing="dav_ext_methods PROPFIND OPTIONS;" if propfind else JSON_INDEX,
+        authentication=authentication,
     )
-    process = subprocess.Popen(
-        [_binary(), "-e", str(root / "error.log"), "-p", str(root), "-c", str(config)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    try:
-        _wait_for_port(port, process)
-        yield WebDavServer(f"http://127.0.0.1:{port}/dav/", root / "www" / "dav")
-    finally:
-        process.send_signal(signal.SIGQUIT)
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        if process.stderr is not None:
-            process.stderr.close()
-        shutil.rmtree(root, ignore_errors=True)
-
-
-def _wait_for_port(port: int, process: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            error = process.stderr.read().decode(errors="replace") if process.stderr else ""
-            raise RuntimeError(f"nginx exited at start: {error}")
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                return
-        except OSError:
-            time.sleep(0.05)
-    raise RuntimeError("nginx did not start listening within 10 s")
+    modules = f"load_module {_dav_ext_module()};" if propfind else ""
+    with run_nginx(location, modules=modules, prefix="docbridge-dav-") as server:
+        (server.www / "dav").mkdir()
+        if htpasswd is not None:
+            (server.www.parent / "htpasswd").write_text(htpasswd)
+        yield WebDavServer(f"{server.url}/dav/", server.www / "dav")

@@ -21,6 +21,36 @@ def _ref(name: str) -> dict[str, Any]:
     return {"$ref": f"#/components/schemas/{name}"}
 
 
+_NAME = {"name": "name", "in": "path", "required": True, "schema": {"type": "string"}, "description": "group name"}
+_USER = {"name": "user", "in": "path", "required": True, "schema": {"type": "string"}, "description": "user name"}
+_SHARE = {"name": "share_id", "in": "path", "required": True, "schema": {"type": "string"}}
+
+
+def _share_paths(kind: str) -> dict[str, Any]:
+    """The share routes, the same under /files/{id} and /containers/{id}."""
+    listed = _json({"type": "object", "properties": {"shares": {"type": "array", "items": _ref("Share")}}})
+    return {
+        f"/{kind}/{{id}}/shares": {
+            "get": {"summary": "Shares with users and groups", "parameters": [_ID], "responses": {"200": listed, **_errors(401, 403, 404)}},
+            "post": {
+                "summary": "Share with a user or a group (owners, and recipients who may share on, up to their own role)",
+                "parameters": [_ID],
+                "requestBody": {"required": True, "content": {"application/json": {"schema": _ref("NewShare")}}},
+                "responses": {"201": _json(_ref("Share"), "Created"), **_errors(400, 401, 403, 404, 409)},
+            },
+        },
+        f"/{kind}/{{id}}/shares/{{share_id}}": {
+            "patch": {
+                "summary": "Change a share's role or whether it may be shared on",
+                "parameters": [_ID, _SHARE],
+                "requestBody": {"required": True, "content": {"application/json": {"schema": _ref("ShareChange")}}},
+                "responses": {"200": _json(_ref("Share")), **_errors(400, 401, 403, 404)},
+            },
+            "delete": {"summary": "Revoke a share", "parameters": [_ID, _SHARE], "responses": {"204": {"description": "Revoked"}, **_errors(401, 404)}},
+        },
+    }
+
+
 def openapi_document(server_url: str) -> dict[str, Any]:
     binary = {"description": "The bytes", "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}}
     return {
@@ -92,6 +122,38 @@ def openapi_document(server_url: str) -> dict[str, Any]:
             "/links/{id}": {
                 "delete": {"summary": "Revoke a public link", "parameters": [{**_ID, "description": "link id"}], "responses": {"204": {"description": "Revoked"}, **_errors(401, 404)}}
             },
+            **_share_paths("files"),
+            **_share_paths("containers"),
+            "/shared-with-me": {
+                "get": {"summary": "What is shared with the caller, directly or through a group",
+                        "responses": {"200": _json({"type": "object", "properties": {"items": {"type": "array", "items": _ref("Received")}}}), **_errors(401)}}
+            },
+            "/users": {
+                "get": {"summary": "Users and groups whose name holds q, for the share dialog",
+                        "parameters": [{"name": "q", "in": "query", "required": True, "schema": {"type": "string"}}],
+                        "responses": {"200": _json({"type": "object", "properties": {
+                            "users": {"type": "array", "items": _ref("Person")},
+                            "groups": {"type": "array", "items": _ref("GroupName")}}}), **_errors(400, 401)}}
+            },
+            "/groups": {
+                "get": {"summary": "Every group with its member count (admins)",
+                        "responses": {"200": _json({"type": "object", "properties": {"groups": {"type": "array", "items": _ref("Group")}}}), **_errors(401, 403)}},
+                "post": {"summary": "Create a group (admins)",
+                         "requestBody": {"required": True, "content": {"application/json": {"schema": _ref("GroupName")}}},
+                         "responses": {"201": _json(_ref("Group"), "Created"), **_errors(400, 401, 403)}},
+            },
+            "/groups/{name}": {
+                "delete": {"summary": "Delete a group (admins)", "parameters": [_NAME],
+                           "responses": {"204": {"description": "Deleted"}, **_errors(401, 403, 404)}}
+            },
+            "/groups/{name}/members": {
+                "get": {"summary": "The group's member names (admins)", "parameters": [_NAME],
+                        "responses": {"200": _json({"type": "object", "properties": {"members": {"type": "array", "items": {"type": "string"}}}}), **_errors(401, 403, 404)}}
+            },
+            "/groups/{name}/members/{user}": {
+                "post": {"summary": "Add a member (admins)", "parameters": [_NAME, _USER], "responses": {"204": {"description": "Added"}, **_errors(401, 403, 404)}},
+                "delete": {"summary": "Remove a member (admins)", "parameters": [_NAME, _USER], "responses": {"204": {"description": "Removed"}, **_errors(401, 403, 404)}},
+            },
         },
         "components": {
             "securitySchemes": {
@@ -111,6 +173,8 @@ def openapi_document(server_url: str) -> dict[str, Any]:
                         "mimetype": {"type": "string"}, "size": {"type": "integer"}, "version": {"type": "integer"},
                         "sha256": {"type": "string"}, "created": {"type": "string", "format": "date-time"},
                         "modified": {"type": "string", "format": "date-time"}, "parent_id": {"type": ["string", "null"]},
+                        "role": {"type": ["string", "null"], "description": "the caller's: owner, or a share role"},
+                        "shared": {"type": "boolean", "description": "in listings: shared with users or groups"},
                     },
                 },
                 "Container": {"allOf": [_ref("Node"), {"type": "object", "properties": {"path": {"type": "array", "items": _ref("Node")}, "children": {"type": "array", "items": _ref("Node")}}}]},
@@ -129,6 +193,25 @@ def openapi_document(server_url: str) -> dict[str, Any]:
                     "type": "object", "required": ["role"],
                     "properties": {"role": {"enum": ["viewer", "editor", "uploader"]}, "password": {"type": "string"}, "expires_at": {"type": "string", "format": "date-time"}},
                 },
+                "ShareRole": {"enum": ["viewer", "form_filler", "commenter", "reviewer", "editor"]},
+                "NewShare": {
+                    "type": "object", "required": ["role"],
+                    "description": "exactly one of user and group",
+                    "properties": {"user": {"type": "string"}, "group": {"type": "string"}, "role": _ref("ShareRole"), "can_share": {"type": "boolean"}},
+                },
+                "ShareChange": {"type": "object", "properties": {"role": _ref("ShareRole"), "can_share": {"type": "boolean"}}},
+                "Share": {
+                    "type": "object",
+                    "properties": {
+                        "id": {"type": "string"}, "node_id": {"type": "string"}, "user": {"type": "string"}, "group": {"type": "string"},
+                        "role": _ref("ShareRole"), "can_share": {"type": "boolean"}, "created": {"type": "string", "format": "date-time"},
+                    },
+                },
+                "Person": {"type": "object", "properties": {"name": {"type": "string"}, "display_name": {"type": "string"}, "email": {"type": "string"}}},
+                "GroupName": {"type": "object", "required": ["name"], "properties": {"name": {"type": "string"}, "display_name": {"type": "string"}}},
+                "Group": {"allOf": [_ref("GroupName"), {"type": "object", "properties": {"source": {"enum": ["local", "oidc"]}, "members": {"type": "integer"}}}]},
+                "Received": {"allOf": [_ref("Node"), {"type": "object", "properties": {
+                    "role": _ref("ShareRole"), "sharer": {"oneOf": [_ref("Person"), {"type": "null"}]}, "via_group": {"type": ["string", "null"]}}}]},
                 "Link": {
                     "type": "object",
                     "properties": {

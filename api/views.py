@@ -13,13 +13,14 @@ from werkzeug.exceptions import HTTPException
 
 from api import service as files
 from api.openapi import openapi_document
-from core.errors import BadRequest, DocbridgeError
+from core.errors import AccessDenied, BadRequest, DocbridgeError
 from core.ids import ResourceId, parse_resource_id
 from server.auth import require_principal, require_user
 from server.downloads import stream_content
 from server.errors import HTTP_CODES, json_error, json_error_for
 from server.services import services
-from storage.types import Link, Node, Version
+from storage.access import Permissions, Principal
+from storage.types import Link, Node, Share, User, Version
 
 blueprint = Blueprint("api", __name__, url_prefix="/api/v1")
 
@@ -55,6 +56,26 @@ def node_json(node: Node) -> dict[str, Any]:
         "modified": _time(node.modified),
         "parent_id": str(node.parent_id) if node.parent_id else None,
     }
+
+
+def access_json(principal: Principal, node: Node, permissions: Permissions) -> dict[str, Any]:
+    """What the caller may do with a node: the permissions, their role ("owner" for the
+    owner) and, when a share gives it, who shared it."""
+    owner = principal.link is None and node.owner_id == principal.user_id
+    role = "owner" if owner else (permissions.role.value if permissions.role else None)
+    shown: dict[str, Any] = {
+        "permissions": {
+            "read": permissions.read,
+            "write": permissions.write,
+            "share": permissions.share,
+            "share_up_to": permissions.share_up_to.value if permissions.share_up_to else None,
+        },
+        "role": role,
+    }
+    if permissions.via_share is not None:
+        sharer = services().users.find(permissions.via_share.created_by)
+        shown["shared_by"] = _person_json(sharer) if sharer else None
+    return shown
 
 
 def version_json(version: Version) -> dict[str, Any]:
@@ -149,13 +170,13 @@ def me() -> Response:
 
 @blueprint.get("/containers/<container_id>")
 def get_container(container_id: str) -> Response:
-    listing = files.container(services(), require_principal(), _id(container_id))
-    permissions = listing.permissions
+    principal = require_principal()
+    listing = files.container(services(), principal, _id(container_id))
     return jsonify(
         **node_json(listing.folder),
+        **access_json(principal, listing.folder, listing.permissions),
         path=[node_json(item) for item in listing.path],
-        permissions={"read": permissions.read, "write": permissions.write, "share": permissions.share},
-        children=[node_json(child) for child in listing.children],
+        children=[{**node_json(child), "shared": child.id in listing.shared} for child in listing.children],
     )
 
 
@@ -175,7 +196,9 @@ def put_file(container_id: str, name: str) -> tuple[Response, int]:
 
 @blueprint.get("/files/<file_id>")
 def get_file(file_id: str) -> Response:
-    return jsonify(node_json(files.node_info(services(), require_principal(), _id(file_id))))
+    principal = require_principal()
+    node, permissions = files.node_info(services(), principal, _id(file_id))
+    return jsonify(**node_json(node), **access_json(principal, node, permissions))
 
 
 @blueprint.get("/files/<file_id>/content")
@@ -234,6 +257,152 @@ def list_links(file_id: str) -> Response:
 @blueprint.delete("/links/<link_id>")
 def revoke_link(link_id: str) -> tuple[str, int]:
     files.revoke_link(services(), require_user(), link_id)
+    return "", 204
+
+
+# --- shares, groups, people ---------------------------------------------------------------
+
+
+def share_json(share: Share) -> dict[str, Any]:
+    return {
+        "id": share.id,
+        "node_id": str(share.node_id),
+        share.grantee_kind.value: share.grantee_name,
+        "role": share.role.value,
+        "can_share": share.can_share,
+        "created": _time(share.created),
+    }
+
+
+def _person_json(user: User) -> dict[str, str]:
+    shown = {"name": user.name, "display_name": user.display_name}
+    if services().settings.sharing.show_email and user.email:
+        shown["email"] = user.email
+    return shown
+
+
+def _new_share() -> files.NewShare:
+    body = _json_body()
+    user, group, role, can_share = body.get("user"), body.get("group"), body.get("role", ""), body.get("can_share", False)
+    if (user is not None and not isinstance(user, str)) or (group is not None and not isinstance(group, str)):
+        raise BadRequest("user and group are names")
+    if not isinstance(role, str):
+        raise BadRequest("role must be text")
+    if not isinstance(can_share, bool):
+        raise BadRequest("can_share must be true or false")
+    return files.NewShare(user=user, group=group, role=role, can_share=can_share)
+
+
+@blueprint.post("/files/<node_id>/shares")
+@blueprint.post("/containers/<node_id>/shares")
+def create_share(node_id: str) -> tuple[Response, int]:
+    share = files.create_share(services(), require_user(), _id(node_id), _new_share())
+    return jsonify(share_json(share)), 201
+
+
+@blueprint.get("/files/<node_id>/shares")
+@blueprint.get("/containers/<node_id>/shares")
+def list_shares(node_id: str) -> Response:
+    shares = files.list_shares(services(), require_user(), _id(node_id))
+    return jsonify(shares=[share_json(share) for share in shares])
+
+
+@blueprint.patch("/files/<node_id>/shares/<share_id>")
+@blueprint.patch("/containers/<node_id>/shares/<share_id>")
+def change_share(node_id: str, share_id: str) -> Response:
+    body = _json_body()
+    role, can_share = body.get("role"), body.get("can_share")
+    if role is not None and not isinstance(role, str):
+        raise BadRequest("role must be text")
+    if can_share is not None and not isinstance(can_share, bool):
+        raise BadRequest("can_share must be true or false")
+    share = files.change_share(services(), require_user(), _id(node_id), share_id, role, can_share)
+    return jsonify(share_json(share))
+
+
+@blueprint.delete("/files/<node_id>/shares/<share_id>")
+@blueprint.delete("/containers/<node_id>/shares/<share_id>")
+def revoke_share(node_id: str, share_id: str) -> tuple[str, int]:
+    files.revoke_share(services(), require_user(), _id(node_id), share_id)
+    return "", 204
+
+
+@blueprint.get("/shared-with-me")
+def shared_with_me() -> Response:
+    received = files.shared_with_me(services(), require_user())
+    return jsonify(items=[
+        {
+            **node_json(item.node),
+            "role": item.role.value,
+            "sharer": _person_json(item.sharer) if item.sharer else None,
+            "via_group": item.via_group or None,
+        }
+        for item in received
+    ])
+
+
+@blueprint.get("/users")
+def find_people() -> Response:
+    require_user()
+    found_users, found_groups = files.find_people(services(), request.args.get("q", ""))
+    return jsonify(
+        users=[_person_json(user) for user in found_users],
+        groups=[{"name": group.name, "display_name": group.display_name} for group in found_groups],
+    )
+
+
+def _require_admin() -> None:
+    if not require_user().is_admin:
+        raise AccessDenied("this needs an admin")
+
+
+@blueprint.get("/groups")
+def list_groups() -> Response:
+    _require_admin()
+    listed = services().groups.with_member_counts()
+    return jsonify(groups=[
+        {"name": group.name, "display_name": group.display_name, "source": group.source, "members": count}
+        for group, count in listed
+    ])
+
+
+@blueprint.post("/groups")
+def create_group() -> tuple[Response, int]:
+    _require_admin()
+    body = _json_body()
+    name, display_name = body.get("name"), body.get("display_name", "")
+    if not isinstance(name, str) or not isinstance(display_name, str):
+        raise BadRequest("name (and display_name) must be text")
+    group = services().groups.create(name, display_name)
+    return jsonify(name=group.name, display_name=group.display_name, source=group.source, members=0), 201
+
+
+@blueprint.get("/groups/<name>/members")
+def group_members(name: str) -> Response:
+    _require_admin()
+    return jsonify(members=services().groups.members(name))
+
+
+@blueprint.post("/groups/<name>/members/<user_name>")
+def add_group_member(name: str, user_name: str) -> tuple[str, int]:
+    _require_admin()
+    found = services()
+    found.groups.add_member(name, found.users.by_name(user_name).id)
+    return "", 204
+
+
+@blueprint.delete("/groups/<name>/members/<user_name>")
+def remove_group_member(name: str, user_name: str) -> tuple[str, int]:
+    _require_admin()
+    found = services()
+    found.groups.remove_member(name, found.users.by_name(user_name).id)
+    return "", 204
+
+
+@blueprint.delete("/groups/<name>")
+def delete_group(name: str) -> tuple[str, int]:
+    _require_admin()
+    services().groups.delete(name)
     return "", 204
 
 

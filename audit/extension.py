@@ -7,7 +7,19 @@ import dataclasses
 import json
 import logging
 
-from core.events import Event, FileCreated, FileDeleted, FileRenamed, LockChanged, VersionSaved
+from core.events import (
+    Event,
+    FileCreated,
+    FileDeleted,
+    FileDownloaded,
+    FileOpened,
+    FileRenamed,
+    LockChanged,
+    ShareChanged,
+    ShareGranted,
+    ShareRevoked,
+    VersionSaved,
+)
 from core.extensions import ExtensionKind, Manifest
 from server.extensions import ExtensionContext
 
@@ -17,7 +29,7 @@ MANIFEST = Manifest(
     version="1.0.0",
     licence="AGPL-3.0-or-later",
     kind=ExtensionKind.LISTENER,
-    description="Logs file creations, saves, renames, deletions and lock changes as JSON lines.",
+    description="Logs file creations, saves, renames, deletions, lock changes, shares, opens and downloads, with the actor, as JSON lines.",
     requires={"docbridge": ">=0.1"},
 )
 
@@ -33,7 +45,18 @@ def _write(event: Event) -> None:
     audit_log.info("%s", audit_line(event))
 
 
-AUDITED: tuple[type[Event], ...] = (FileCreated, VersionSaved, FileRenamed, FileDeleted, LockChanged)
+AUDITED: tuple[type[Event], ...] = (
+    FileCreated,
+    VersionSaved,
+    FileRenamed,
+    FileDeleted,
+    LockChanged,
+    ShareGranted,
+    ShareChanged,
+    ShareRevoked,
+    FileOpened,
+    FileDownloaded,
+)
 
 
 def register(context: ExtensionContext) -> None:

@@ -1,5 +1,5 @@
-"""Admin command line through Flask's CLI: ``flask --app app user …``, ``extensions list``,
-``storage gc``."""
+"""Admin command line through Flask's CLI: ``flask --app app user …``, ``group …``,
+``extensions list``, ``storage gc``."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from server.services import services
 user_group = AppGroup("user", help="Manage Docbridge users.")
 extensions_group = AppGroup("extensions", help="Inspect extensions.")
 storage_group = AppGroup("storage", help="Storage maintenance.")
+group_group = AppGroup("group", help="Manage groups of users (shares reach their members).")
 
 
 def _fail(error: DocbridgeError) -> None:
@@ -85,6 +86,66 @@ def user_token(name: str, label: str) -> None:
     click.echo(found.users.issue_token(user.id, label))
 
 
+@group_group.command("create")
+@click.argument("name")
+@click.option("--display-name", default="", help="Name shown in the share dialog (defaults to NAME).")
+def create_group(name: str, display_name: str) -> None:
+    """Create a group."""
+    try:
+        group = services().groups.create(name, display_name)
+    except DocbridgeError as error:
+        _fail(error)
+        return
+    click.echo(f"created group {group.name}")
+
+
+@group_group.command("delete")
+@click.argument("name")
+def delete_group(name: str) -> None:
+    """Delete a group; what was shared with it is no longer shared with its members."""
+    try:
+        services().groups.delete(name)
+    except DocbridgeError as error:
+        _fail(error)
+        return
+    click.echo(f"deleted group {name}")
+
+
+@group_group.command("list")
+def list_groups() -> None:
+    """List groups: name, members, source (local or oidc), display name."""
+    for group, members in services().groups.with_member_counts():
+        click.echo(f"{group.name}	{members} member(s)	{group.source}	{group.display_name}")
+
+
+@group_group.command("add-member")
+@click.argument("name")
+@click.argument("user")
+def add_member(name: str, user: str) -> None:
+    """Add USER to the group NAME."""
+    found = services()
+    try:
+        found.groups.add_member(name, found.users.by_name(user).id)
+    except DocbridgeError as error:
+        _fail(error)
+        return
+    click.echo(f"{user} is a member of {name}")
+
+
+@group_group.command("remove-member")
+@click.argument("name")
+@click.argument("user")
+def remove_member(name: str, user: str) -> None:
+    """Remove USER from the group NAME."""
+    found = services()
+    try:
+        found.groups.remove_member(name, found.users.by_name(user).id)
+    except DocbridgeError as error:
+        _fail(error)
+        return
+    click.echo(f"{user} is no longer a member of {name}")
+
+
 @extensions_group.command("list")
 def list_extensions() -> None:
     """List extensions in load order with their state."""
@@ -104,5 +165,5 @@ def storage_gc(grace_seconds: float | None) -> None:
 
 
 def init_app(app: Flask) -> None:
-    for group in (user_group, extensions_group, storage_group):
+    for group in (user_group, group_group, extensions_group, storage_group):
         app.cli.add_command(group)

@@ -12,6 +12,7 @@ start: request code never meets a bad setting.
 
 from __future__ import annotations
 
+import collections.abc
 import dataclasses
 import enum
 import os
@@ -47,6 +48,8 @@ class OidcSettings:
     username_claim: str = "preferred_username"
     client_id: str = ""
     auto_create_users: bool = True
+    # The claim that lists a user's groups; synced at each login. "" to ignore groups.
+    groups_claim: str = "groups"
 
     @property
     def enabled(self) -> bool:
@@ -133,6 +136,22 @@ class StorageSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class SharingSettings:
+    # Whether the share dialog's search shows e-mail addresses.
+    show_email: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class AppAccessSettings:
+    """Who may use an app (``apps.<app name>``). Empty lists: everybody."""
+
+    # Members of these groups may open files with the app; nobody else sees it.
+    groups: tuple[str, ...] = ()
+    # Members of these groups may edit with it; the others open it read-only.
+    edit_groups: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class ExtensionSettings:
     required: tuple[str, ...] = ()
     disabled: tuple[str, ...] = ()
@@ -159,6 +178,9 @@ class Settings:
     wopi: WopiSettings = field(default_factory=WopiSettings)
     storage: StorageSettings = field(default_factory=StorageSettings)
     extensions: ExtensionSettings = field(default_factory=ExtensionSettings)
+    sharing: SharingSettings = field(default_factory=SharingSettings)
+    # app name (as /app/list shows it) -> who may use and edit with it
+    apps: Mapping[str, AppAccessSettings] = field(default_factory=dict)
 
     @property
     def effective_database_url(self) -> str:
@@ -308,6 +330,14 @@ def _cast(hint: Any, value: Any, sources: Mapping[str, str], dotted: str) -> Any
         return tuple(
             _cast(inner_hint, item, sources, f"{dotted}[{index}]") for index, item in enumerate(value)
         )
+    if origin in (dict, Mapping, collections.abc.Mapping):
+        if not isinstance(value, Mapping):
+            raise ConfigError(source, dotted, "must be a mapping")
+        key_hint, value_hint = args
+        return types.MappingProxyType({
+            _cast(key_hint, key, sources, dotted): _cast(value_hint, item, sources, f"{dotted}.{key}")
+            for key, item in value.items()
+        })
     if dataclasses.is_dataclass(hint):
         if not isinstance(value, Mapping):
             raise ConfigError(source, dotted, "must be a mapping of keys")

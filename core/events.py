@@ -1,4 +1,5 @@
-"""In-process events the storage service publishes, for listeners that extensions subscribe.
+"""In-process events the services publish, for listeners that extensions subscribe: what
+happened to files, who shared what with whom, who opened and downloaded what.
 
 A listener runs after the change is committed. A failing listener is logged and never fails
 the save that published the event.
@@ -55,7 +56,63 @@ class LockChanged:
     app_name: str
 
 
-Event = FileCreated | VersionSaved | FileRenamed | FileDeleted | LockChanged
+@dataclass(frozen=True, slots=True)
+class ShareGranted:
+    node_id: ResourceId
+    share_id: str
+    grantee: str  # "user:<name>" or "group:<name>"
+    role: str
+    can_share: bool
+    actor_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class ShareChanged:
+    node_id: ResourceId
+    share_id: str
+    grantee: str
+    role: str
+    can_share: bool
+    actor_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class ShareRevoked:
+    node_id: ResourceId
+    share_id: str
+    grantee: str
+    actor_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class FileOpened:
+    """A file opened in an app through the registry."""
+
+    file_id: ResourceId
+    app_name: str
+    view_mode: str
+    actor_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class FileDownloaded:
+    file_id: ResourceId
+    version: int
+    actor_id: str
+
+
+Event = (
+    FileCreated
+    | VersionSaved
+    | FileRenamed
+    | FileDeleted
+    | LockChanged
+    | ShareGranted
+    | ShareChanged
+    | ShareRevoked
+    | FileOpened
+    | FileDownloaded
+)
 E = TypeVar("E")
 
 

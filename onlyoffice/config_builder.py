@@ -14,6 +14,7 @@ from typing import Any
 from core.tokens import ViewMode
 from onlyoffice.ds_tokens import DsTokens
 from onlyoffice.formats import Format, OpenPlan
+from storage.types import ShareRole
 
 # How long the signed config stays valid for the DS (onlyoffice-owncloud: jwt_expiration).
 CONFIG_TOKEN_TTL_SECONDS = 300
@@ -36,35 +37,46 @@ class EditorInput:
     instance_id: str
     owner_name: str = ""
     modified: str = ""  # "YYYY-MM-DD HH:MM" as the info panel shows it
+    role: ShareRole = ShareRole.EDITOR
 
 
-def permissions_for(view_mode: ViewMode, plan: OpenPlan) -> dict[str, bool]:
-    """DS ``document.permissions`` from the user's view mode and how the format opens.
+def permissions_for(view_mode: ViewMode, plan: OpenPlan, role: ShareRole = ShareRole.EDITOR) -> dict[str, bool]:
+    """DS ``document.permissions`` from the user's view mode, their role and how the format
+    opens.
 
-    write + editable: everything; read (or write on a read-only format): view, download,
-    print, copy; view: look only (no download, no print, no copy)."""
-    can_edit = view_mode is ViewMode.WRITE and plan is OpenPlan.EDIT
+    write + editable: an editor gets everything; a reviewer changes with changes tracked and
+    comments; a commenter only comments; a form filler only fills in forms (each opens in
+    edit mode, the DS keeping them to it). read (or write on a read-only format): view,
+    download, print, copy. view: look only (no download, no print, no copy)."""
+    editable = view_mode is ViewMode.WRITE and plan is OpenPlan.EDIT
+    can_edit = editable and role is ShareRole.EDITOR
     can_take = view_mode is not ViewMode.VIEW
     return {
         "edit": can_edit,
         "download": can_take,
         "print": can_take,
         "copy": can_take,
-        "review": can_edit,
-        "comment": can_edit,
-        "fillForms": can_edit,
+        "review": editable and role in (ShareRole.EDITOR, ShareRole.REVIEWER),
+        "comment": editable and role in (ShareRole.EDITOR, ShareRole.REVIEWER, ShareRole.COMMENTER),
+        "fillForms": editable and role in (ShareRole.EDITOR, ShareRole.FORM_FILLER),
         "modifyFilter": can_edit,
         "modifyContentControl": can_edit,
-        "chat": can_edit,
+        "chat": editable,
         "protect": can_edit,
         "editCommentAuthorOnly": False,
         "deleteCommentAuthorOnly": False,
     }
 
 
+def editor_mode(permissions: dict[str, bool]) -> str:
+    """``editorConfig.mode``: edit whenever the user may change the document in some way."""
+    changes = ("edit", "review", "comment", "fillForms")
+    return "edit" if any(permissions[name] for name in changes) else "view"
+
+
 def build_editor_config(given: EditorInput) -> dict[str, Any]:
     """The unsigned config object; see `sign_config` for the token."""
-    permissions = permissions_for(given.view_mode, given.plan)
+    permissions = permissions_for(given.view_mode, given.plan, given.role)
     info: dict[str, Any] = {}
     if given.owner_name:
         info["owner"] = given.owner_name
@@ -86,7 +98,7 @@ def build_editor_config(given: EditorInput) -> dict[str, Any]:
         },
         "editorConfig": {
             "callbackUrl": given.callback_url,
-            "mode": "edit" if permissions["edit"] else "view",
+            "mode": editor_mode(permissions),
             "lang": given.lang or "en",
             "user": {"id": str(given.user_id), "name": given.user_name or str(given.user_id)},
             "coEditing": {"mode": "fast", "change": True},

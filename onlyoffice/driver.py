@@ -49,4 +49,5 @@ def provider_for(options: OnlyofficeSettings) -> AppProvider:
         capability="WOPI_CAPABILITY_UNSPECIFIED",
         priority=options.priority,
         target_ext=target_ext,
+        enforces_limited_roles=True,
     )

@@ -41,12 +41,12 @@ from onlyoffice.formats import Format, OpenPlan, format_for, open_plan
 from onlyoffice.keys import conversion_key, history_key
 from onlyoffice.store import OnlyofficeStore
 from registry.providers import audience_for
-from storage.access import Access, Principal, principal_from_grant
+from storage.access import Access, Principal, ceiling_of, principal_from_grant
 from storage.interface import Storage
 from storage.metadata.database import now_utc
 from storage.metadata.links import LinkStore
 from storage.metadata.users import UserStore
-from storage.types import Node, SaveOrigin, Version
+from storage.types import Node, SaveOrigin, ShareRole, Version
 
 log = logging.getLogger(__name__)
 
@@ -114,11 +114,29 @@ class OnlyofficeService:
     def verify_access(self, access_token: str) -> AccessGrant:
         return self.tokens.verify(access_token, audience=self.audience)
 
-    def effective_mode(self, grant: AccessGrant, node: Node) -> ViewMode:
-        ceiling = self.access.ceiling(self.principal_of(grant), node)
+    def effective_access(self, grant: AccessGrant, node: Node) -> tuple[ViewMode, ShareRole]:
+        """The mode and role the token's holder has now: what the token grants, lowered to
+        what their access allows today (a share changed or revoked since it was issued).
+        A role between viewer and editor keeps write mode: the editor enforces it."""
+        permissions = self.access.permissions(self.principal_of(grant), node)
+        ceiling = ceiling_of(permissions, limited_roles_enforced=True)
         if ceiling is None:
             raise NotFound("file does not exist")
-        return grant.view_mode.at_most(ceiling)
+        try:
+            granted = ShareRole(str(grant.claims.get("role") or ShareRole.EDITOR.value))
+        except ValueError:
+            granted = ShareRole.VIEWER
+        held = permissions.role or ShareRole.VIEWER
+        return grant.view_mode.at_most(ceiling), granted if granted.rank <= held.rank else held
+
+    def effective_mode(self, grant: AccessGrant, node: Node) -> ViewMode:
+        return self.effective_access(grant, node)[0]
+
+    def _require_editor(self, grant: AccessGrant, node: Node) -> None:
+        """Restoring, renaming and converting change the file itself: editors only."""
+        mode, role = self.effective_access(grant, node)
+        if mode is not ViewMode.WRITE or role is not ShareRole.EDITOR:
+            raise AccessDenied("permission denied")
 
     # --- URLs the DS calls -----------------------------------------------------------
 
@@ -144,7 +162,7 @@ class OnlyofficeService:
     def editor(self, grant: AccessGrant, *, lang: str = "") -> EditorPage:
         """The signed config for the file and user of `grant` (the registry's access token)."""
         node = self.storage.stat(grant.file_id)
-        mode = self.effective_mode(grant, node)
+        mode, role = self.effective_access(grant, node)
         fmt = format_for(node.extension)
         plan = open_plan(fmt, mode, self.lossy_edit)
         if fmt is None or plan is OpenPlan.UNSUPPORTED:
@@ -157,7 +175,7 @@ class OnlyofficeService:
             file_id=file_key, title=node.name, fmt=fmt, plan=plan, document_key=key,
             download_url=self.download_url(node.id, node.version, grant.user_id),
             callback_url=self.callback_url(node.id, grant.user_id, mode, grant.link_id),
-            user_id=grant.user_id, user_name=user_name, view_mode=mode, lang=lang or "en",
+            user_id=grant.user_id, user_name=user_name, view_mode=mode, role=role, lang=lang or "en",
             forcesave=self.options.forcesave, instance_id=self.instance_id,
             modified=node.modified.strftime("%Y-%m-%d %H:%M"),
         ))
@@ -239,7 +257,8 @@ class OnlyofficeService:
         if grant.view_mode is ViewMode.WRITE:
             try:
                 node = self.storage.stat(grant.file_id)
-                can_write = self.access.ceiling(self.principal_of(grant), node) is ViewMode.WRITE
+                # Commenters, reviewers and form fillers save too: the editor kept them to it.
+                can_write = self.effective_mode(grant, node) is ViewMode.WRITE
             except (NotFound, InvalidToken):
                 can_write = False
         return callbacks.decide(callback, current_key=current, already_handled=handled, can_write=can_write,
@@ -372,8 +391,7 @@ class OnlyofficeService:
 
     def restore(self, grant: AccessGrant, number: int) -> Version:
         node = self.storage.stat(grant.file_id)
-        if self.effective_mode(grant, node) is not ViewMode.WRITE:
-            raise AccessDenied("permission denied")
+        self._require_editor(grant, node)
         author = self.principal_of(grant)
         return self.storage.restore_version(
             node.id, number, author.origin(SAVE_SOURCE, comment=f"restored version {number}"))
@@ -398,8 +416,7 @@ class OnlyofficeService:
     def rename(self, grant: AccessGrant, title: str) -> Node:
         """``onRequestRename``: rename the file (keeping its extension) and tell the editors."""
         node = self.storage.stat(grant.file_id)
-        if self.effective_mode(grant, node) is not ViewMode.WRITE:
-            raise AccessDenied("permission denied")
+        self._require_editor(grant, node)
         stem = title.strip()
         if node.extension and not stem.lower().endswith("." + node.extension):
             stem = f"{stem}.{node.extension}"

@@ -335,8 +335,9 @@ class Catalog:
         """Names of the live providers that registered over HTTP."""
         return [r.provider.name for r in self.registrations() if not r.builtin]
 
-    def list_mimetypes(self) -> list[ListedMimetype]:
-        return build_listing(self._configured, [r.provider for r in self.registrations()])
+    def list_mimetypes(self, usable: Callable[[str], bool] = lambda _name: True) -> list[ListedMimetype]:
+        """The `/app/list` entries, of the apps `usable` lets the caller use."""
+        return build_listing(self._configured, [r.provider for r in self.registrations() if usable(r.provider.name)])
 
     def default_app_for(self, mimetype: str) -> str:
         for entry in self._configured:
@@ -344,9 +345,10 @@ class Catalog:
                 return entry.default_app
         return ""
 
-    def resolve(self, mimetype: str, app_name: str = "") -> Registration:
-        """The registration that opens `mimetype` (see `resolve_app`); NotFound otherwise."""
-        registrations = self.registrations()
+    def resolve(self, mimetype: str, app_name: str = "", usable: Callable[[str], bool] = lambda _name: True) -> Registration:
+        """The registration that opens `mimetype` (see `resolve_app`) among the apps `usable`
+        lets the caller use; NotFound otherwise, for an app the caller may not use too."""
+        registrations = [r for r in self.registrations() if usable(r.provider.name)]
         chosen = resolve_app(mimetype, app_name, [r.provider for r in registrations], self.default_app_for(mimetype))
         for registration in registrations:
             if registration.provider is chosen:
@@ -371,4 +373,5 @@ def _replace_mimetypes(provider: AppProvider, mimetypes: tuple[str, ...]) -> App
         capability=provider.capability,
         priority=provider.priority,
         target_ext=provider.target_ext,
+        enforces_limited_roles=provider.enforces_limited_roles,
     )

@@ -14,7 +14,7 @@ from typing import Literal, Protocol
 
 from core.ids import ResourceId
 from core.tokens import ViewMode
-from storage.types import Node
+from storage.types import Node, ShareRole
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,6 +28,9 @@ class AppProvider:
     priority: int = 0
     # template mimetype -> the extension a new file from it gets (oCIS `target_ext`)
     target_ext: Mapping[str, str] = field(default_factory=dict)
+    # Whether the app's editor enforces the roles between viewer and editor (comment,
+    # review, fill forms); apps that do not open those roles read-only.
+    enforces_limited_roles: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +44,8 @@ class LaunchRequest:
     lang: str = ""
     template_id: ResourceId | None = None
     link_id: str | None = None
+    # What the user may do in the editor when `view_mode` is write (a share's role).
+    role: ShareRole = ShareRole.EDITOR
 
 
 @dataclass(frozen=True, slots=True)

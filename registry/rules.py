@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Mapping
 from urllib.parse import urlencode
 
+from core.config import AppAccessSettings
 from core.errors import AccessDenied, BadRequest
 from core.tokens import ViewMode
 from storage.names import validate_name
@@ -79,3 +81,22 @@ def external_uri(public_base: str, app_name: str, file_id: str) -> str:
     """The `/app/open-with-web` answer: keys sorted, values form-encoded (``$``→``%24``)."""
     query = urlencode(sorted({"app": app_name, "contextRouteName": EXTERNAL_CONTEXT_ROUTE, "fileId": file_id}.items()))
     return f"{public_base}/external?{query}"
+
+
+def access_for(apps: Mapping[str, AppAccessSettings], app_name: str) -> AppAccessSettings | None:
+    """The admin's `apps.<name>` entry for an app; names match in any case (environment
+    variables spell them in lower case)."""
+    for name, entry in apps.items():
+        if name.casefold() == app_name.casefold():
+            return entry
+    return None
+
+
+def may_use_app(entry: AppAccessSettings | None, group_names: frozenset[str]) -> bool:
+    """Members of `groups` may use the app; everybody when the list is empty."""
+    return entry is None or not entry.groups or bool(group_names & set(entry.groups))
+
+
+def may_edit_with_app(entry: AppAccessSettings | None, group_names: frozenset[str]) -> bool:
+    """Members of `edit_groups` may edit with the app; everybody when the list is empty."""
+    return entry is None or not entry.edit_groups or bool(group_names & set(entry.edit_groups))

@@ -10,27 +10,31 @@ from __future__ import annotations
 
 import io
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from typing import BinaryIO
 
 from core.errors import AccessDenied, AlreadyExists, BadRequest, NotFound, ServerError, UpstreamError
+from core.events import FileOpened
 from core.ids import ResourceId, parse_resource_id
 from core.tokens import ViewMode, token_tail
 from registry.blank_files import blank_path
 from registry.providers import Launch, LaunchRequest, audience_for
 from registry.rules import (
     UNREACHABLE_MESSAGE,
+    access_for,
     check_lang,
     check_new_filename,
     link_view_mode,
+    may_edit_with_app,
+    may_use_app,
     parse_view_mode,
     settle_view_mode,
 )
 from server.services import Services
-from storage.access import Principal
-from storage.types import Node
+from storage.access import Principal, ceiling_of
+from storage.types import Node, ShareRole
 
 log = logging.getLogger(__name__)
 
@@ -70,22 +74,29 @@ def open_in_app(found: Services, principal: Principal, params: OpenParams) -> Op
         raise BadRequest("the given file id does not point to a file")
     requested = parse_view_mode(params.view_mode)
     template_id = _readable_template(found, principal, params.template_id) if params.template_id else None
-    registration = found.catalog.resolve(file.mimetype, params.app_name)
+    group_names = group_names_of(found, principal)
+    registration = found.catalog.resolve(file.mimetype, params.app_name, usable_apps(found, group_names))
+    provider = registration.provider
+    app_name = provider.name
+    role = ShareRole.EDITOR
     ceiling: ViewMode | None
     if principal.link is not None:
         ceiling = link_view_mode(principal.link.role)
     else:
-        ceiling = found.access.ceiling(principal, file)
+        permissions = found.access.permissions(principal, file)
+        role = permissions.role or ShareRole.VIEWER
+        ceiling = ceiling_of(permissions, limited_roles_enforced=provider.enforces_limited_roles)
+    if ceiling is ViewMode.WRITE and not may_edit_with_app(access_for(found.settings.apps, app_name), group_names):
+        ceiling = ViewMode.READ
     view_mode = settle_view_mode(requested, ceiling)
 
-    app_name = registration.provider.name
     issued = found.tokens.issue(
         file_id=file.id,
         user_id=principal.user_id,
         view_mode=view_mode,
         audience=audience_for(app_name),
         link_id=principal.link.id if principal.link is not None else None,
-        claims={"name": principal.display_name},
+        claims={"name": principal.display_name, "role": role.value},
     )
     request = LaunchRequest(
         file=file,
@@ -97,6 +108,7 @@ def open_in_app(found: Services, principal: Principal, params: OpenParams) -> Op
         lang=params.lang,
         template_id=template_id,
         link_id=principal.link.id if principal.link is not None else None,
+        role=role,
     )
     try:
         launch = registration.driver.launch(request)
@@ -104,7 +116,21 @@ def open_in_app(found: Services, principal: Principal, params: OpenParams) -> Op
         log.warning("app %s could not launch %s (token %s): %s", app_name, file.id, token_tail(issued.token), error)
         raise ServerError(UNREACHABLE_MESSAGE) from error
     log.info("opened %s in %s as %s for %s", file.id, app_name, view_mode.value, principal.user_id)
+    found.events.publish(FileOpened(file.id, app_name, view_mode.value, principal.user_id))
     return Opened(app_name, file, launch)
+
+
+def group_names_of(found: Services, principal: Principal | None) -> frozenset[str]:
+    """The names of the caller's groups (none for anonymous callers and link visitors)."""
+    if principal is None or principal.link is not None:
+        return frozenset()
+    return frozenset(group.name for group in found.groups.groups_of(principal.user_id))
+
+
+def usable_apps(found: Services, group_names: frozenset[str]) -> Callable[[str], bool]:
+    """Which apps a caller in these groups may use (the admin's ``apps.<name>.groups``)."""
+    apps = found.settings.apps
+    return lambda app_name: may_use_app(access_for(apps, app_name), group_names)
 
 
 def _readable_template(found: Services, principal: Principal, text: str) -> ResourceId:

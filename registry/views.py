@@ -35,8 +35,8 @@ from registry.commands import registry_group
 from registry.external import SECRET_HEADER, ProviderStore, StoredRegistration, parse_registration
 from registry.providers import Launch
 from registry.rules import external_uri
-from registry.service import OpenParams, new_file, open_in_app
-from server.auth import require_principal
+from registry.service import OpenParams, group_names_of, new_file, open_in_app, usable_apps
+from server.auth import current_principal, require_principal
 from server.errors import HTTP_CODES, ErrorStatus, ErrorTable, json_error, json_error_for
 from server.services import Services, services
 
@@ -145,8 +145,15 @@ def launch_json(launch: Launch) -> dict[str, Any]:
 
 @blueprint.get("/app/list", provide_automatic_options=False)
 def app_list() -> Response:
-    """GET /app/list (no authentication): the mimetypes some live app opens, with their apps."""
-    listing = services().catalog.list_mimetypes()
+    """GET /app/list (no authentication needed): the mimetypes some live app opens, with
+    their apps; a caller who authenticates sees only the apps their groups may use, an
+    anonymous one only the apps open to everybody."""
+    found = services()
+    try:
+        principal = current_principal()
+    except Unauthenticated:
+        principal = None
+    listing = found.catalog.list_mimetypes(usable_apps(found, group_names_of(found, principal)))
     return jsonify({"mime-types": [entry.to_json() for entry in listing]})
 
 

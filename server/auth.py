@@ -19,6 +19,7 @@ import base64
 import binascii
 import hmac
 import re
+from collections.abc import Callable
 from typing import Any, cast
 
 from flask import g, request, session
@@ -56,8 +57,39 @@ def _bearer(header: str) -> str | None:
     return value.strip() if scheme.lower() == "bearer" and value.strip() else None
 
 
-def authenticate(found: Services, headers: Any, session_user_id: str | None) -> Principal | None:
-    """The caller, None when no credentials were sent; Unauthenticated when they are bad."""
+GUEST_NAMES_KEY = "guest_names"  # the session's {link id: the name a link visitor gave}
+MAX_GUEST_NAME = 64
+
+
+def guest_label(name: str) -> str:
+    """How co-editors see a named link visitor."""
+    return f"{name} (guest)"
+
+
+def remember_guest_name(link_id: str, name: str) -> str:
+    """Keep the name a visitor of a public link gave, in their session; it names them in the
+    editors they open through that link. BadRequest for an empty or too long name."""
+    cleaned = " ".join(name.split())
+    if not cleaned or len(cleaned) > MAX_GUEST_NAME or any(not char.isprintable() for char in cleaned):
+        raise BadRequest(f"give a name of 1–{MAX_GUEST_NAME} printable characters")
+    names = dict(session.get(GUEST_NAMES_KEY) or {})
+    names[link_id] = cleaned
+    session[GUEST_NAMES_KEY] = names
+    return cleaned
+
+
+def guest_name(link_id: str) -> str:
+    """The name the visitor gave for this link in this session, "" when none."""
+    names = session.get(GUEST_NAMES_KEY)
+    found = names.get(link_id) if isinstance(names, dict) else None
+    return found if isinstance(found, str) else ""
+
+
+def authenticate(
+    found: Services, headers: Any, session_user_id: str | None, guest_name_of: Callable[[str], str] = lambda _id: ""
+) -> Principal | None:
+    """The caller, None when no credentials were sent; Unauthenticated when they are bad.
+    `guest_name_of` gives the name a link visitor gave (see `remember_guest_name`)."""
     authorization = headers.get("Authorization", "")
     public_token = headers.get("Public-Token", "")
     if public_token:
@@ -70,7 +102,8 @@ def authenticate(found: Services, headers: Any, session_user_id: str | None) -> 
                 raise Unauthenticated("this public link needs a password")
             if not found.links.check_password(link, credentials[1]):
                 raise Unauthenticated("wrong password for this public link")
-        return principal_for_link(link)
+        named = guest_name_of(link.id)
+        return principal_for_link(link, guest_label(named) if named else "")
     access_token = headers.get("X-Access-Token", "")
     if access_token:
         user = found.users.by_token(access_token)
@@ -104,6 +137,24 @@ def _oidc_user(found: Services, token: str) -> User:
     if found.oidc is None:
         raise Unauthenticated("bearer tokens are not accepted: no OIDC issuer is configured")
     claims = found.oidc.verify(token)
+    user = _oidc_account(found, claims)
+    groups_claim = found.settings.oidc.groups_claim
+    if groups_claim:
+        found.groups.sync_claimed(user.id, _claimed_groups(claims.get(groups_claim)))
+    return user
+
+
+def _claimed_groups(value: Any) -> list[str]:
+    """A groups claim as a list of names: identity providers send a list, some one string."""
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, list):
+        return [item for item in value if isinstance(item, str)]
+    return []
+
+
+def _oidc_account(found: Services, claims: dict[str, Any]) -> User:
+    """The user an identity's claims name, made at its first login when allowed."""
     subject = str(claims["sub"])
     user = found.users.by_oidc_subject(subject)
     if user is not None:
@@ -149,7 +200,7 @@ def _session_user_id() -> str | None:
 def current_principal() -> Principal | None:
     """The caller of the current request (cached on `g`)."""
     if "principal" not in g:
-        g.principal = authenticate(services(), request.headers, _session_user_id())
+        g.principal = authenticate(services(), request.headers, _session_user_id(), guest_name)
     return cast(Principal | None, g.principal)
 
 

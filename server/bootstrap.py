@@ -33,9 +33,11 @@ from server.services import Services
 from storage.access import Access
 from storage.interface import BlobStore
 from storage.metadata.database import make_engine
+from storage.metadata.groups import GroupStore
 from storage.metadata.links import LinkStore
 from storage.metadata.locks import LockStore
 from storage.metadata.migrate import upgrade_to_head
+from storage.metadata.shares import ShareStore
 from storage.metadata.users import UserStore
 from storage.service import StorageService
 
@@ -118,6 +120,8 @@ def build_services(
     blobs = factory(settings)
     storage = StorageService(engine, blobs, settings.storage_id, events, fault_injection=settings.storage.fault_injection)
     providers = ProviderStore(engine, _launch_client(settings))
+    shares = ShareStore(engine, settings.storage_id)
+    groups = GroupStore(engine)
     return Services(
         settings=settings,
         engine=engine,
@@ -128,7 +132,9 @@ def build_services(
         locks=LockStore(engine, events),
         tokens=TokenService(hashlib.sha256(b"docbridge-access:" + secret).digest(), settings.access_token_ttl_seconds),
         events=events,
-        access=Access(storage),
+        access=Access(storage, shares, groups),
+        shares=shares,
+        groups=groups,
         secret=secret,
         catalog=Catalog(settings.app_registry.mimetypes, external=providers, settings_source=_mimetypes_source()),
         providers=providers,

@@ -22,8 +22,10 @@ from registry.catalog import Catalog
 from registry.external import ProviderStore
 from storage.access import Access
 from storage.interface import BlobStore, Storage
+from storage.metadata.groups import GroupStore
 from storage.metadata.links import LinkStore
 from storage.metadata.locks import LockStore
+from storage.metadata.shares import ShareStore
 from storage.metadata.users import UserStore
 
 EXTENSION_KEY = "docbridge"
@@ -47,6 +49,8 @@ class Services:
     tokens: TokenService
     events: EventBus
     access: Access
+    shares: ShareStore
+    groups: GroupStore
     secret: bytes
     catalog: Catalog
     providers: ProviderStore

@@ -119,6 +119,57 @@ class Link:
     created: datetime
 
 
+class ShareRole(enum.StrEnum):
+    """What a share lets its recipients do, from the least generous to the most.
+
+    viewer reads; form_filler also fills in a document's forms; commenter also comments;
+    reviewer also changes the document with changes tracked; editor changes it freely and,
+    for a folder, adds, renames and deletes what is inside."""
+
+    VIEWER = "viewer"
+    FORM_FILLER = "form_filler"
+    COMMENTER = "commenter"
+    REVIEWER = "reviewer"
+    EDITOR = "editor"
+
+    @property
+    def rank(self) -> int:
+        return _ROLE_RANKS[self]
+
+
+_ROLE_RANKS = {role: rank for rank, role in enumerate(ShareRole)}
+
+
+class GranteeKind(enum.StrEnum):
+    USER = "user"
+    GROUP = "group"
+
+
+@dataclass(frozen=True, slots=True)
+class Group:
+    id: str
+    name: str
+    display_name: str
+    # "local": managed by admins; "oidc": kept in step with the identity provider's claim.
+    source: str
+
+
+@dataclass(frozen=True, slots=True)
+class Share:
+    """A file or folder shared with a user or a group; a folder share reaches everything
+    below it."""
+
+    id: str
+    node_id: ResourceId
+    grantee_kind: GranteeKind
+    grantee_id: str
+    grantee_name: str
+    role: ShareRole
+    can_share: bool
+    created_by: str
+    created: datetime
+
+
 @dataclass(frozen=True, slots=True)
 class Lock:
     """A lock on a file, as WOPI and the editors see it. `lock_id` is opaque (≤ 1024 chars)."""

@@ -11,11 +11,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Flask, Response, redirect, render_template, request, session, url_for
+from flask import Blueprint, Flask, Response, jsonify, redirect, render_template, request, session, url_for
 from werkzeug.wrappers import Response as BaseResponse
 
-from core.errors import DocbridgeError, InvalidToken, NotFound
-from server.auth import SESSION_USER_KEY, authenticate
+from core.errors import AccessDenied, BadRequest, DocbridgeError, InvalidToken, NotFound
+from server.auth import CSRF_HEADER, SESSION_USER_KEY, authenticate, guest_name, remember_guest_name
 from server.errors import status_of
 from server.services import services
 from storage.types import User
@@ -183,8 +183,26 @@ def public_link(token: str) -> tuple[str, int]:
         "node_id": str(link.node_id),
         "role": link.role.value,
         "has_password": link.has_password,
+        "guest_name": guest_name(link.id),
+        "csrf_token": csrf_token(session),
     }
     return render_template("web/public.html", data=data), 200
+
+
+@blueprint.post("/s/<token>/name")
+def public_link_name(token: str) -> Response:
+    """The name a visitor of a public link gives, for co-editors to see ("<name> (guest)"):
+    kept in the visitor's session, for this link only."""
+    link = services().links.by_token(token)
+    if link is None:
+        raise NotFound("This link does not exist, has expired or was revoked.")
+    if not csrf_matches(session, request.headers.get(CSRF_HEADER)):
+        raise AccessDenied("missing or wrong CSRF token: reload the page and try again")
+    body = request.get_json(silent=True)
+    name = body.get("name") if isinstance(body, dict) else None
+    if not isinstance(name, str):
+        raise BadRequest("give your name")
+    return jsonify(name=remember_guest_name(link.id, name))
 
 
 def init_app(app: Flask) -> None:

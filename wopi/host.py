@@ -94,6 +94,8 @@ class WopiSession:
         return self.grant.file_id
 
     principal: Principal
+    # The token's mode as the holder's access allows it now.
+    view_mode: ViewMode
 
     @property
     def origin(self) -> SaveOrigin:
@@ -164,7 +166,8 @@ class WopiHost:
                 continue
             principal = principal_from_grant(grant, self.users, self.links, self.clock())
             client = self.clients.for_audience(audience)
-            return WopiSession(token, grant, client.name if client else "", principal)
+            return WopiSession(token, grant, client.name if client else "", principal,
+                               self._view_mode_now(grant, principal))
         log.info("WOPI: refused token %s for %s: %s", token_tail(token), file_id, last_error.message)
         raise last_error
 
@@ -209,6 +212,20 @@ class WopiHost:
 
     # --- helpers ------------------------------------------------------------------------
 
+    def _view_mode_now(self, grant: AccessGrant, principal: Principal) -> ViewMode:
+        """What the token's holder may do now: the token's mode, lowered to what their access
+        allows today, so a share revoked or narrowed since the token was issued ends or
+        narrows it at its next use. WOPI clients express no role between viewer and editor:
+        those read."""
+        try:
+            node = self.storage.stat(grant.file_id)
+        except NotFound:
+            return grant.view_mode  # the operation answers 404 itself
+        ceiling = self.access.ceiling(principal, node)
+        if ceiling is None:
+            raise InvalidToken("the access this token was issued for has ended")
+        return grant.view_mode.at_most(ceiling)
+
     def _file(self, session: WopiSession) -> Node:
         node = self.storage.stat(session.file_id)
         if node.is_folder:
@@ -216,11 +233,11 @@ class WopiHost:
         return node
 
     def _require_write(self, session: WopiSession) -> None:
-        if not session.grant.can_write:
+        if session.view_mode is not ViewMode.WRITE:
             raise Unauthenticated("the access token does not allow changes")
 
     def _can_write_relative(self, session: WopiSession, node: Node) -> bool:
-        if not session.grant.can_write or node.parent_id is None:
+        if session.view_mode is not ViewMode.WRITE or node.parent_id is None:
             return False
         try:
             parent = self.storage.stat(node.parent_id)
@@ -259,7 +276,7 @@ class WopiHost:
         caller = Caller(
             user_id=grant.user_id,
             display_name=str(grant.claims.get("name") or ""),
-            view_mode=grant.view_mode,
+            view_mode=session.view_mode,
             is_anonymous=grant.link_id is not None,
             can_write_relative=self._can_write_relative(session, node),
             user_info=self.user_info.get(grant.user_id),

@@ -157,7 +157,44 @@ locks = Table(
     Column("created_at", DateTime(timezone=True), nullable=False),
 )
 
+groups = Table(
+    "groups",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("name", String(255), nullable=False, unique=True),
+    Column("display_name", String(255), nullable=False),
+    Column("source", String(16), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+group_members = Table(
+    "group_members",
+    metadata,
+    Column("group_id", String(64), ForeignKey("groups.id", ondelete="CASCADE"), primary_key=True),
+    Column("user_id", String(64), ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    Column("added_at", DateTime(timezone=True), nullable=False),
+)
+
+# A grantee is a user or a group; a share is deleted with its node, its grantee or its sharer.
+shares = Table(
+    "shares",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("node_id", String(64), ForeignKey("nodes.id", ondelete="CASCADE"), nullable=False),
+    Column("user_id", String(64), ForeignKey("users.id", ondelete="CASCADE"), nullable=True),
+    Column("group_id", String(64), ForeignKey("groups.id", ondelete="CASCADE"), nullable=True),
+    Column("role", String(16), nullable=False),
+    Column("can_share", Boolean, nullable=False, default=False),
+    Column("created_by", String(64), ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("node_id", "user_id", name="uq_shares_node_user"),
+    UniqueConstraint("node_id", "group_id", name="uq_shares_node_group"),
+)
+
 Index("ix_versions_node_id", versions.c.node_id)
+Index("ix_shares_user_id", shares.c.user_id)
+Index("ix_shares_group_id", shares.c.group_id)
+Index("ix_group_members_user_id", group_members.c.user_id)
 Index("ix_nodes_space_id", nodes.c.space_id)
 Index("ix_links_node_id", links.c.node_id)
 Index("ix_attachments_node_id", attachments.c.node_id)

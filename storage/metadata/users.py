@@ -10,14 +10,14 @@ import threading
 import time
 from typing import Any
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import delete, func, insert, or_, select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from core.errors import AlreadyExists, BadRequest, NotFound
 from core.ids import ResourceId, new_opaque_id
-from storage.metadata.database import now_utc, write_transaction
+from storage.metadata.database import LIKE_ESCAPE, contains_pattern, now_utc, write_transaction
 from storage.metadata.schema import spaces, user_tokens, users
 from storage.service import StorageService
 from storage.types import User
@@ -141,6 +141,19 @@ class UserStore:
     def list(self) -> list[User]:
         with self.engine.connect() as connection:
             return [self._user(row) for row in connection.execute(select(users).order_by(users.c.name))]
+
+    def search(self, text: str, limit: int) -> tuple[User, ...]:
+        """Users whose name or display name holds `text` (any case), by name."""
+        pattern = contains_pattern(text)
+        with self.engine.connect() as connection:
+            rows = connection.execute(
+                select(users)
+                .where(or_(func.lower(users.c.name).like(pattern, escape=LIKE_ESCAPE),
+                           func.lower(users.c.display_name).like(pattern, escape=LIKE_ESCAPE)))
+                .order_by(users.c.name)
+                .limit(limit)
+            )
+            return tuple(self._user(row) for row in rows)
 
     def count(self) -> int:
         with self.engine.connect() as connection:

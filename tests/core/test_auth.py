@@ -69,6 +69,41 @@ def test_oidc_bearer_creates_and_then_finds_the_user(oidc_app: Flask, issuer: Lo
     assert again.get_json()["id"] == first.get_json()["id"]
 
 
+def test_oidc_groups_are_kept_in_step_with_the_claim_at_each_login(oidc_app: Flask, issuer: LocalIssuer) -> None:
+    client = oidc_app.test_client()
+    found = services_of(oidc_app)
+    found.groups.create("sales", "Sales")  # a local group that happens to share a claimed name
+    found.groups.create("board")
+
+    def login(**claims: object) -> str:
+        token = issuer.token(subject="sub-7", preferred_username="eve", **claims)
+        answer = client.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"})
+        assert answer.status_code == 200, answer.get_data(as_text=True)
+        return str(answer.get_json()["id"])
+
+    user_id = login(groups=["/staff/engineering", "sales"])
+    found.groups.add_member("board", user_id)
+    assert {group.name: group.source for group in found.groups.groups_of(user_id)} == {
+        "board": "local", "sales": "local", "staff.engineering": "oidc"}
+    login(groups="staff.engineering")  # one string, as some identity providers send it
+    assert [group.name for group in found.groups.groups_of(user_id)] == ["board", "sales", "staff.engineering"]
+    login(groups=["sales"])
+    assert [group.name for group in found.groups.groups_of(user_id)] == ["board", "sales"]
+    login()
+    assert [group.name for group in found.groups.groups_of(user_id)] == ["board", "sales"]
+
+
+def test_a_share_with_a_claimed_group_reaches_its_members(oidc_app: Flask, issuer: LocalIssuer) -> None:
+    client = oidc_app.test_client()
+    owner = services_of(oidc_app).users.create("olga", "pw")
+    auth = basic_auth("olga", "pw")
+    file_id = client.put(f"/api/v1/containers/{owner.home_id}/files/plan.txt", data=b"plan", headers=auth).get_json()["file_id"]
+    bearer = {"Authorization": f"Bearer {issuer.token(subject='sub-8', preferred_username='finn', groups=['ops'])}"}
+    assert client.get("/api/v1/me", headers=bearer).status_code == 200
+    assert client.post(f"/api/v1/files/{file_id}/shares", json={"group": "ops", "role": "viewer"}, headers=auth).status_code == 201
+    assert client.get(f"/api/v1/files/{file_id}/content", headers=bearer).data == b"plan"
+
+
 @pytest.mark.parametrize(
     "make_token",
     [

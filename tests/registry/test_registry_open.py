@@ -154,7 +154,7 @@ def test_success_form_post(app: Flask, client: FlaskClient, alice: TestUser, app
     assert isinstance(form["access_token"], str) and isinstance(form["access_token_ttl"], str)
     grant = _grant(app, form["access_token"], "FakeOffice", odt)
     assert grant.user_id == alice.id and grant.view_mode is ViewMode.WRITE
-    assert grant.claims == {"name": "alice"}
+    assert grant.claims == {"name": "alice", "role": "editor"}
     assert form["access_token_ttl"] == str(grant.expires_at * 1000)  # absolute, in ms
     [launched] = apps.office.requests
     assert str(launched.file.id) == odt and launched.lang == "de" and launched.user_display_name == "alice"

@@ -164,9 +164,13 @@ def test_browse_upload_edit_version_share(page: Page, browser: Browser, make_sit
         expect(guest.locator("#shared-role")).to_have_text("You can view, edit and download this file.")
         shoot(guest, "public-link")
         guest.get_by_role("button", name="Open to edit").click()
+        # Editors see each other: the visitor gives a name first.
+        guest.get_by_label("Your name, shown to the others editing this file").fill("Gail")
+        guest.locator("#guest-form").get_by_role("button", name="Open to edit").click()
         guest_config = document_server_config(guest)
         assert guest_config["document"]["title"] == "Plan.docx"
         assert guest_config["editorConfig"]["mode"] == "edit"
+        assert guest_config["editorConfig"]["user"]["name"] == "Gail (guest)"
 
     # Revoke: the link page says it is gone.
     row_action(page, "Plan.docx", "Share")

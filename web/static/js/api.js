@@ -147,6 +147,13 @@ export class Api {
   links(id) { return this.get(`/api/v1/files/${encodeURIComponent(id)}/links`); }
   createLink(id, body) { return this.request("POST", `/api/v1/files/${encodeURIComponent(id)}/links`, { json: body }); }
   revokeLink(linkId) { return this.request("DELETE", `/api/v1/links/${encodeURIComponent(linkId)}`); }
+  sharedWithMe() { return this.get("/api/v1/shared-with-me"); }
+  findPeople(text) { return this.get(`/api/v1/users?q=${encodeURIComponent(text)}`); }
+  shares(node) { return this.get(`${this.nodeUrl(node)}/shares`); }
+  share(node, body) { return this.request("POST", `${this.nodeUrl(node)}/shares`, { json: body }); }
+  changeShare(node, shareId, body) { return this.request("PATCH", `${this.nodeUrl(node)}/shares/${encodeURIComponent(shareId)}`, { json: body }); }
+  unshare(node, shareId) { return this.request("DELETE", `${this.nodeUrl(node)}/shares/${encodeURIComponent(shareId)}`); }
+  nodeUrl(node) { return `/api/v1/${node.type === "folder" ? "containers" : "files"}/${encodeURIComponent(node.id)}`; }
   appList() { return this.get("/app/list"); }
   appNew(parentId, filename) { return this.request("POST", "/app/new", { form: { parent_container_id: parentId, filename } }); }
   appOpen(fileId, appName = "", viewMode = "") {

@@ -14,7 +14,18 @@ const BUILTIN_NEW = [
   { label: "Presentation", ext: "pptx", base: "New presentation" },
 ];
 
+const ROLE_NAMES = {
+  owner: "owner",
+  viewer: "can view",
+  form_filler: "can fill in forms",
+  commenter: "can comment",
+  reviewer: "can suggest changes",
+  editor: "can edit",
+};
+const ROLE_ORDER = ["viewer", "form_filler", "commenter", "reviewer", "editor"];
+
 const state = {
+  view: new URLSearchParams(location.search).get("view") === "shared" ? "shared" : "folder",
   folderId: new URLSearchParams(location.search).get("folder") || data.home_id,
   folder: null,
   sort: "name",
@@ -58,12 +69,71 @@ async function loadFolder(folderId, { push = false, keepNotice = false } = {}) {
     return;
   }
   state.folderId = folderId;
+  state.view = "folder";
   if (push) {
     const url = folderId === data.home_id ? "/" : `/?folder=${encodeURIComponent(folderId)}`;
     history.pushState({ folder: folderId }, "", url);
   }
   if (!keepNotice) document.getElementById("notice").hidden = true;
   render();
+}
+
+function showSection() {
+  const shared = state.view === "shared";
+  document.getElementById("shared-with-me").hidden = !shared;
+  document.getElementById("drop-zone").hidden = shared;
+  document.querySelector(".toolbar").hidden = shared;
+  document.getElementById("breadcrumbs").hidden = shared;
+  const mine = document.getElementById("section-mine");
+  const sharedLink = document.getElementById("section-shared");
+  const inside = !shared && state.folder && state.folder.role !== "owner";
+  (shared || inside ? mine : sharedLink).removeAttribute("aria-current");
+  (shared || inside ? sharedLink : mine).setAttribute("aria-current", "page");
+}
+
+async function loadShared({ push = false } = {}) {
+  let answer;
+  try {
+    answer = await api.sharedWithMe();
+  } catch (error) {
+    notify(error.message, "error");
+    return;
+  }
+  state.view = "shared";
+  if (push) history.pushState({ view: "shared" }, "", "/?view=shared");
+  document.getElementById("my-role").hidden = true;
+  const rows = document.getElementById("shared-rows");
+  rows.replaceChildren(...answer.items.map(renderSharedRow));
+  document.getElementById("shared-empty").hidden = answer.items.length > 0;
+  showSection();
+}
+
+function renderSharedRow(item) {
+  const isFolder = item.type === "folder";
+  const name = el(
+    "a",
+    {
+      href: isFolder ? `/?folder=${encodeURIComponent(item.id)}` : api.contentUrl(item.id),
+      className: "name",
+      onclick: (event) => {
+        event.preventDefault();
+        if (isFolder) loadFolder(item.id, { push: true });
+        else openFile(item);
+      },
+    },
+    fileIcon(item),
+    el("span", { className: "label" }, item.name),
+  );
+  const sharer = item.sharer ? item.sharer.display_name || item.sharer.name : "—";
+  const via = item.via_group ? ` (to ${item.via_group})` : "";
+  return el(
+    "tr",
+    { dataset: { name: item.name, type: item.type, role: item.role } },
+    el("td", {}, name),
+    el("td", {}, el("span", { className: "badge role" }, ROLE_NAMES[item.role] || item.role)),
+    el("td", { className: "col-modified" }, `${sharer}${via}`),
+    el("td", { className: "actions" }, isFolder ? null : el("button", { type: "button", className: "small", onclick: () => openFile(item) }, "Open")),
+  );
 }
 
 function sorted(children) {
@@ -80,7 +150,14 @@ function sorted(children) {
 }
 
 function render() {
+  showSection();
   renderBreadcrumbs();
+  const myRole = document.getElementById("my-role");
+  myRole.hidden = state.folder.role === "owner" || !state.folder.role;
+  if (!myRole.hidden) {
+    const by = state.folder.shared_by ? ` · shared by ${state.folder.shared_by.display_name || state.folder.shared_by.name}` : "";
+    myRole.textContent = `You ${ROLE_NAMES[state.folder.role] || state.folder.role} here${by}.`;
+  }
   const rows = document.getElementById("file-rows");
   const children = sorted(state.folder.children);
   rows.replaceChildren(...children.map(renderRow));
@@ -101,9 +178,14 @@ function render() {
 function renderBreadcrumbs() {
   const crumbs = [...state.folder.path, state.folder];
   const list = document.getElementById("breadcrumbs");
+  const fromHome = state.folder.role === "owner";
+  const first = fromHome
+    ? []
+    : [el("li", {}, el("a", { href: "/?view=shared", onclick: (event) => { event.preventDefault(); loadShared({ push: true }); } }, "Shared with me"))];
   list.replaceChildren(
+    ...first,
     ...crumbs.map((node, index) => {
-      const name = index === 0 ? "Home" : node.name;
+      const name = index === 0 && fromHome ? "Home" : node.name;
       if (index === crumbs.length - 1) return el("li", {}, el("span", { "aria-current": "page" }, name));
       return el("li", {}, el("a", { href: `/?folder=${encodeURIComponent(node.id)}`, onclick: (event) => navigate(event, node.id) }, name));
     }),
@@ -145,6 +227,7 @@ function renderRow(node) {
     },
     fileIcon(node),
     el("span", { className: "label" }, node.name),
+    node.shared ? el("span", { className: "badge shared", title: "Shared with people or groups" }, "shared") : null,
   );
   const details = isFolder ? "Folder" : `${formatSize(node.size)} · ${formatTime(node.modified)}`;
   return el(
@@ -202,9 +285,12 @@ function actionsMenu(node) {
     } else {
       list.push({ label: "Open folder", run: () => loadFolder(node.id, { push: true }) });
     }
-    list.push({ label: "Share", run: () => showShare(node) });
-    list.push({ label: "Rename", run: () => rename(node) });
-    list.push({ label: "Delete", run: () => remove(node), danger: true });
+    const permissions = state.folder.permissions;
+    if (permissions.share) list.push({ label: "Share", run: () => showShare(node) });
+    if (permissions.write) {
+      list.push({ label: "Rename", run: () => rename(node) });
+      list.push({ label: "Delete", run: () => remove(node), danger: true });
+    }
     return list;
   };
   const wrap = menuButton("⋯", items, "icon-button");
@@ -503,14 +589,123 @@ async function fillLinks() {
   );
 }
 
+function roleSelect(selected, upTo, onChange) {
+  const allowed = ROLE_ORDER.slice(0, ROLE_ORDER.indexOf(upTo) + 1);
+  const select = el("select", { className: "small", onchange: (event) => onChange(event.target.value) },
+    ...allowed.map((role) => el("option", { value: role, selected: role === selected }, ROLE_NAMES[role])));
+  return select;
+}
+
+async function fillPeople() {
+  const list = document.getElementById("share-people");
+  const answer = await api.shares(shareNode);
+  document.getElementById("share-people-none").hidden = answer.shares.length > 0;
+  const error = document.getElementById("people-error");
+  const upTo = state.folder.permissions.share_up_to || "viewer";
+  list.replaceChildren(
+    ...answer.shares.map((share) => {
+      const who = share.user ? share.user : `${share.group} (group)`;
+      const change = async (body) => {
+        try {
+          await api.changeShare(shareNode, share.id, body);
+          await fillPeople();
+        } catch (problem) {
+          showError(error, problem);
+        }
+      };
+      return el(
+        "li",
+        { className: "link", dataset: { grantee: share.user || share.group, role: share.role } },
+        el("div", { className: "link-row" },
+          el("span", { className: "grantee" }, who),
+          roleSelect(share.role, upTo, (role) => change({ role })),
+          el("button", {
+            type: "button",
+            className: "small danger",
+            onclick: async () => {
+              try {
+                await api.unshare(shareNode, share.id);
+                await fillPeople();
+                await refreshMarks();
+              } catch (problem) {
+                showError(error, problem);
+              }
+            },
+          }, "Remove")),
+        share.can_share ? el("span", { className: "muted small" }, "may share it with others") : null,
+      );
+    }),
+  );
+}
+
+async function refreshMarks() {
+  if (state.view === "folder") await loadFolder(state.folderId, { keepNotice: true });
+}
+
+let searchTimer = null;
+
+function wirePeople() {
+  const input = document.getElementById("people-search");
+  const results = document.getElementById("people-results");
+  const error = document.getElementById("people-error");
+  const pick = async (grantee) => {
+    error.hidden = true;
+    const body = { ...grantee, role: document.getElementById("people-role").value, can_share: document.getElementById("people-can-share").checked };
+    try {
+      await api.share(shareNode, body);
+      input.value = "";
+      results.replaceChildren();
+      await fillPeople();
+      await refreshMarks();
+    } catch (problem) {
+      showError(error, problem);
+    }
+  };
+  input.addEventListener("input", () => {
+    clearTimeout(searchTimer);
+    const text = input.value.trim();
+    if (!text) {
+      results.replaceChildren();
+      return;
+    }
+    searchTimer = setTimeout(async () => {
+      try {
+        const found = await api.findPeople(text);
+        const choices = [
+          ...found.users.filter((user) => user.name !== data.user.name).map((user) => ({
+            label: user.display_name && user.display_name !== user.name ? `${user.display_name} (${user.name})` : user.name,
+            grantee: { user: user.name },
+          })),
+          ...found.groups.map((group) => ({ label: `${group.display_name || group.name} (group)`, grantee: { group: group.name } })),
+        ];
+        results.replaceChildren(
+          ...(choices.length
+            ? choices.map((choice) => el("li", { role: "option" }, el("button", { type: "button", className: "choice", onclick: () => pick(choice.grantee) }, choice.label)))
+            : [el("li", { className: "muted small" }, "Nobody found.")]),
+        );
+      } catch (problem) {
+        showError(error, problem);
+      }
+    }, 200);
+  });
+  document.getElementById("people-form").addEventListener("submit", (event) => event.preventDefault());
+}
+
 async function showShare(node) {
   shareNode = node;
   const dialog = document.getElementById("share-dialog");
   document.getElementById("share-title").textContent = `Share “${node.name}”`;
   document.getElementById("share-error").hidden = true;
+  document.getElementById("people-error").hidden = true;
   document.getElementById("share-form").reset();
+  document.getElementById("people-form").reset();
+  document.getElementById("people-results").replaceChildren();
+  const upTo = state.folder.permissions.share_up_to || "viewer";
+  const roleChoice = document.getElementById("people-role");
+  for (const option of roleChoice.options) option.disabled = ROLE_ORDER.indexOf(option.value) > ROLE_ORDER.indexOf(upTo);
+  roleChoice.value = "viewer";
   try {
-    await fillLinks();
+    await Promise.all([fillPeople(), fillLinks()]);
   } catch (problem) {
     notify(problem.message, "error");
     return;
@@ -592,7 +787,17 @@ function wireToolbar() {
   }
   window.addEventListener("popstate", () => {
     if (editor.isOpen) editor.close();
-    loadFolder(new URLSearchParams(location.search).get("folder") || data.home_id);
+    const query = new URLSearchParams(location.search);
+    if (query.get("view") === "shared") loadShared();
+    else loadFolder(query.get("folder") || data.home_id);
+  });
+  document.getElementById("section-shared").addEventListener("click", (event) => {
+    event.preventDefault();
+    loadShared({ push: true });
+  });
+  document.getElementById("section-mine").addEventListener("click", (event) => {
+    event.preventDefault();
+    loadFolder(data.home_id, { push: true });
   });
 }
 
@@ -601,7 +806,8 @@ async function start() {
   wireToolbar();
   wireUploads();
   wireShare();
-  await Promise.all([loadApps(), loadFolder(state.folderId)]);
+  wirePeople();
+  await Promise.all([loadApps(), state.view === "shared" ? loadShared() : loadFolder(state.folderId)]);
   if (data.open) {
     // The open-with-web landing (/external): open the named file in the named app.
     try {

@@ -23,8 +23,44 @@ async function download(node) {
   }
 }
 
+// The session's own API client: the guest's name is kept in the session, not the link.
+const sessionApi = new Api({ csrfToken: data.csrf_token });
+
+/** Editors see each other: a visitor about to edit gives a name first (kept for this link). */
+function askGuestName() {
+  const form = document.getElementById("guest-form");
+  const input = document.getElementById("guest-name");
+  const error = document.getElementById("guest-error");
+  const shared = document.getElementById("shared");
+  form.hidden = false;
+  shared.hidden = true;
+  input.focus();
+  return new Promise((resolve) => {
+    const done = (name) => {
+      form.hidden = true;
+      shared.hidden = false;
+      form.removeEventListener("submit", onSubmit);
+      resolve(name);
+    };
+    const onSubmit = async (event) => {
+      event.preventDefault();
+      error.hidden = true;
+      try {
+        const answer = await sessionApi.request("POST", `/s/${encodeURIComponent(data.token)}/name`, { json: { name: input.value } });
+        data.guest_name = answer.name;
+        done(answer.name);
+      } catch (problem) {
+        showError(error, problem);
+      }
+    };
+    form.addEventListener("submit", onSubmit);
+    document.getElementById("guest-cancel").onclick = () => done(null);
+  });
+}
+
 async function open(node) {
   try {
+    if (data.role === "editor" && !data.guest_name && !(await askGuestName())) return;
     const launch = await api.appOpen(node.id, "", data.role === "editor" ? "write" : "read");
     await editor.show(launch, node.name);
   } catch (error) {

@@ -7,7 +7,15 @@ import dataclasses
 import json
 import logging
 
-from core.events import Event, FileCreated, FileDeleted, FileRenamed, LockChanged, VersionSaved
+from core.events import (
+    ConflictCopySaved,
+    Event,
+    FileCreated,
+    FileDeleted,
+    FileRenamed,
+    LockChanged,
+    VersionSaved,
+)
 from core.extensions import ExtensionKind, Manifest
 from server.extensions import ExtensionContext
 
@@ -17,7 +25,7 @@ MANIFEST = Manifest(
     version="1.0.0",
     licence="AGPL-3.0-or-later",
     kind=ExtensionKind.LISTENER,
-    description="Logs file creations, saves, renames, deletions and lock changes as JSON lines.",
+    description="Logs file creations, saves, renames, deletions, lock changes and conflict copies as JSON lines.",
     requires={"docbridge": ">=0.1"},
 )
 
@@ -33,7 +41,7 @@ def _write(event: Event) -> None:
     audit_log.info("%s", audit_line(event))
 
 
-AUDITED: tuple[type[Event], ...] = (FileCreated, VersionSaved, FileRenamed, FileDeleted, LockChanged)
+AUDITED: tuple[type[Event], ...] = (FileCreated, VersionSaved, FileRenamed, FileDeleted, LockChanged, ConflictCopySaved)
 
 
 def register(context: ExtensionContext) -> None:

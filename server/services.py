@@ -22,8 +22,8 @@ from registry.catalog import Catalog
 from registry.external import ProviderStore
 from storage.access import Access
 from storage.interface import BlobStore, Storage
+from storage.locks import LockBroker
 from storage.metadata.links import LinkStore
-from storage.metadata.locks import LockStore
 from storage.metadata.users import UserStore
 
 EXTENSION_KEY = "docbridge"
@@ -43,7 +43,7 @@ class Services:
     storage: Storage
     users: UserStore
     links: LinkStore
-    locks: LockStore
+    locks: LockBroker
     tokens: TokenService
     events: EventBus
     access: Access

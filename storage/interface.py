@@ -11,7 +11,8 @@ from collections.abc import Iterator
 from typing import BinaryIO, Protocol
 
 from core.ids import ResourceId
-from storage.types import Node, SaveOrigin, StoredBlob, Version
+from storage.lock_rules import Operation
+from storage.types import LockClaim, Node, SaveOrigin, StoredBlob, Version
 
 
 class BlobStore(Protocol):
@@ -41,7 +42,11 @@ class BlobStore(Protocol):
 
 
 class Storage(Protocol):
-    """Files, folders and versions. Every save is a new version; nothing is overwritten."""
+    """Files, folders and versions. Every save is a new version; nothing is overwritten.
+
+    Changes of an existing file take `holding`, the lock the writer holds (None: none; see
+    `storage.types.LockClaim`), and raise LockConflict when the file's lock does not let
+    that writer make them (`storage.lock_rules`), checked again when the change commits."""
 
     def stat(self, node_id: ResourceId) -> Node: ...
 
@@ -79,10 +84,17 @@ class Storage(Protocol):
         *,
         expected_version: int | None = None,
         max_bytes: int | None = None,
+        holding: LockClaim | None = None,
     ) -> Version:
         """Store `content` as the file's new current version (or a recovered one).
 
-        Raises VersionConflict when `expected_version` is given and is not current."""
+        Raises VersionConflict when `expected_version` is given and is not current, and
+        LockConflict when the lock refuses the writer (before the body is read, or at the
+        commit, when the lock was lost while it streamed: then nothing is stored)."""
+        ...
+
+    def check_lock(self, node_id: ResourceId, holding: LockClaim | None, operation: Operation) -> None:
+        """LockConflict when the writer could not do `operation` on the node now."""
         ...
 
     def open_version(self, file_id: ResourceId, number: int | None = None) -> tuple[Version, BinaryIO]:
@@ -91,11 +103,15 @@ class Storage(Protocol):
 
     def list_versions(self, file_id: ResourceId) -> list[Version]: ...
 
-    def restore_version(self, file_id: ResourceId, number: int, origin: SaveOrigin) -> Version: ...
+    def restore_version(
+        self, file_id: ResourceId, number: int, origin: SaveOrigin, *, holding: LockClaim | None = None
+    ) -> Version: ...
 
-    def rename(self, node_id: ResourceId, new_name: str) -> Node: ...
+    def rename(self, node_id: ResourceId, new_name: str, *, holding: LockClaim | None = None) -> Node: ...
 
-    def delete(self, node_id: ResourceId) -> None: ...
+    def delete(self, node_id: ResourceId, *, holding: LockClaim | None = None) -> None:
+        """A folder goes with everything in it; refused while a file in it is locked."""
+        ...
 
     def sweep_orphans(self, grace_seconds: float) -> int:
         """Remove blobs whose save never committed, older than the grace period; return how many."""

@@ -10,6 +10,9 @@ store, raising `core.errors` exceptions. The rules, beyond what `storage.access`
 - A public link cannot rename or delete the node it points to, only what lies below it.
 - Links are made and listed by users with the share permission; an uploader link needs a
   folder. A link the caller may not manage is "not found", like a node they may not see.
+- Uploads, renames, deletes and restores hold no lock: while another writer (a WOPI
+  client, an ONLYOFFICE session) holds the file, storage refuses them with LockConflict,
+  which the API answers 423 naming the holder. Files are shown with their lock.
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ from core.errors import AccessDenied, BadRequest, NotFound
 from core.ids import ResourceId
 from server.services import Services
 from storage.access import Permissions, Principal
-from storage.types import Link, LinkRole, Node, Version
+from storage.types import Link, LinkRole, Lock, Node, Version
 
 UPLOAD_SOURCE = "upload"
 RESTORE_SOURCE = "restore"
@@ -36,6 +39,13 @@ class Listing:
     path: list[Node]
     permissions: Permissions
     children: list[Node]
+    locks: dict[ResourceId, Lock]  # the children locked now
+
+
+@dataclass(frozen=True, slots=True)
+class NodeInfo:
+    node: Node
+    lock: Lock | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,7 +129,9 @@ def container(found: Services, principal: Principal, container_id: ResourceId) -
         raise BadRequest("the id does not point to a folder")
     path = found.storage.ancestors(folder.id)
     permissions = found.access.permissions(principal, folder)
-    return Listing(folder, path, permissions, found.storage.list_folder(folder.id))
+    children = found.storage.list_folder(folder.id)
+    locks = found.locks.holding(child.id for child in children if not child.is_folder)
+    return Listing(folder, path, permissions, children, locks)
 
 
 def create_folder(found: Services, principal: Principal, parent_id: ResourceId, name: str) -> Node:
@@ -162,8 +174,9 @@ def upload(
     return Saved(existing.id, version.number, created=False)
 
 
-def node_info(found: Services, principal: Principal, node_id: ResourceId) -> Node:
-    return found.access.check(principal, node_id)
+def node_info(found: Services, principal: Principal, node_id: ResourceId) -> NodeInfo:
+    node = found.access.check(principal, node_id)
+    return NodeInfo(node, None if node.is_folder else found.locks.get(node.id))
 
 
 def open_content(found: Services, principal: Principal, file_id: ResourceId, number: int | None = None) -> Content:

@@ -17,9 +17,10 @@ from core.errors import BadRequest, DocbridgeError
 from core.ids import ResourceId, parse_resource_id
 from server.auth import require_principal, require_user
 from server.downloads import stream_content
-from server.errors import HTTP_CODES, json_error, json_error_for
+from server.errors import HTTP_CODES, json_error, json_error_for, lock_json
 from server.services import services
-from storage.types import Link, Node, Version
+from storage.lock_rules import holder_of
+from storage.types import Link, Lock, Node, Version
 
 blueprint = Blueprint("api", __name__, url_prefix="/api/v1")
 
@@ -42,8 +43,8 @@ def _time(value: datetime) -> str:
     return value.isoformat().replace("+00:00", "Z")
 
 
-def node_json(node: Node) -> dict[str, Any]:
-    return {
+def node_json(node: Node, lock: Lock | None = None) -> dict[str, Any]:
+    body: dict[str, Any] = {
         "id": str(node.id),
         "name": node.name,
         "type": node.kind.value,
@@ -55,6 +56,9 @@ def node_json(node: Node) -> dict[str, Any]:
         "modified": _time(node.modified),
         "parent_id": str(node.parent_id) if node.parent_id else None,
     }
+    if not node.is_folder:
+        body["lock"] = lock_json(holder_of(lock)) if lock is not None else None
+    return body
 
 
 def version_json(version: Version) -> dict[str, Any]:
@@ -70,6 +74,8 @@ def version_json(version: Version) -> dict[str, Any]:
         "source": version.source,
         "comment": version.comment,
         "edited": _time(version.edited) if version.edited else None,
+        "save_kind": version.save_kind.value if version.save_kind else None,
+        "modified_by_user": version.modified_by_user,
     }
 
 
@@ -155,7 +161,7 @@ def get_container(container_id: str) -> Response:
         **node_json(listing.folder),
         path=[node_json(item) for item in listing.path],
         permissions={"read": permissions.read, "write": permissions.write, "share": permissions.share},
-        children=[node_json(child) for child in listing.children],
+        children=[node_json(child, listing.locks.get(child.id)) for child in listing.children],
     )
 
 
@@ -175,7 +181,8 @@ def put_file(container_id: str, name: str) -> tuple[Response, int]:
 
 @blueprint.get("/files/<file_id>")
 def get_file(file_id: str) -> Response:
-    return jsonify(node_json(files.node_info(services(), require_principal(), _id(file_id))))
+    info = files.node_info(services(), require_principal(), _id(file_id))
+    return jsonify(node_json(info.node, info.lock))
 
 
 @blueprint.get("/files/<file_id>/content")

@@ -19,6 +19,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from core.errors import BadRequest
+from storage.types import SaveKind
 
 
 class CallbackStatus(enum.IntEnum):
@@ -136,6 +137,20 @@ def edit_time(callback: Callback) -> datetime | None:
     except ValueError:
         return None
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+# forcesavetype: 0 the command service, 1 the Save button, 2 the timer, 3 a form submitted
+_FORCESAVE_KINDS = {0: SaveKind.SAVE, 1: SaveKind.SAVE, 2: SaveKind.AUTOSAVE, 3: SaveKind.SAVE}
+
+
+def save_kind_of(callback: Callback) -> SaveKind | None:
+    """What kind of save a callback brings: the last editor leaving (status 2) is an exit
+    save; a forcesave (6) by timer an autosave, by button, command or form a save."""
+    if callback.status is CallbackStatus.MUST_SAVE:
+        return SaveKind.EXIT_SAVE
+    if callback.status is CallbackStatus.FORCESAVE:
+        return _FORCESAVE_KINDS.get(callback.forcesave_type if callback.forcesave_type is not None else 0, SaveKind.SAVE)
+    return None
 
 
 def author_of(callback: Callback, bound_user_id: str) -> str:

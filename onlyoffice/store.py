@@ -1,5 +1,6 @@
 """What the ONLYOFFICE driver remembers: document keys and sessions, who is editing, which
-callback saves were already stored, and each saved version's history and changes.zip.
+callback saves were already stored, each saved version's history and changes.zip, and the
+conflict copy a session's saves go to once the file was taken from it.
 
 The tables are the driver's own (`metadata`), created by the revisions in
 ``onlyoffice/migrations/`` on the ``onlyoffice`` Alembic branch. Key changes are compare-and-set inside one write transaction,
@@ -72,6 +73,28 @@ history = Table(
 )
 
 
+# A session whose save could not go into its file (another writer changed or holds it)
+# keeps that save, and its later ones, in one conflict copy beside the file.
+conflicts = Table(
+    "onlyoffice_conflicts",
+    metadata,
+    Column("doc_key", String(128), primary_key=True),
+    Column("file_id", String(400), nullable=False),
+    Column("copy_id", String(400), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class SessionState:
+    """A live session's key and the versions it knows as its own: the one it started
+    from, and the one it last saved (the same until a forcesave)."""
+
+    doc_key: str
+    base_version: int
+    session_version: int
+
+
 @dataclass(frozen=True, slots=True)
 class HistoryRecord:
     version: int
@@ -120,6 +143,16 @@ class OnlyofficeStore:
             except IntegrityError:
                 continue  # another instance inserted first: read its key
         raise RuntimeError("could not settle a document key")
+
+    def session(self, file_id: str, doc_key: str) -> SessionState | None:
+        """The session of `doc_key` while it is the file's current key, else None."""
+        with self.engine.connect() as connection:
+            row = connection.execute(
+                select(documents).where(documents.c.file_id == file_id, documents.c.doc_key == doc_key)
+            ).first()
+        if row is None:
+            return None
+        return SessionState(str(row.doc_key), int(row.base_version), int(row.session_version))
 
     def wrote_during_session(self, file_id: str, doc_key: str, version: int) -> None:
         """A forcesave stored `version`: the session (and its key) goes on at it."""
@@ -200,6 +233,20 @@ class OnlyofficeStore:
         except IntegrityError:
             pass  # a concurrent retry recorded the same save
 
+    # --- conflict copies ---------------------------------------------------------------
+
+    def conflict_copy(self, doc_key: str) -> str | None:
+        """The id of the conflict copy the session of `doc_key` saves into, if it has one."""
+        with self.engine.connect() as connection:
+            row = connection.execute(select(conflicts.c.copy_id).where(conflicts.c.doc_key == doc_key)).first()
+        return str(row.copy_id) if row else None
+
+    def remember_conflict_copy(self, doc_key: str, file_id: str, copy_id: str) -> None:
+        with write_transaction(self.engine) as connection:
+            connection.execute(delete(conflicts).where(conflicts.c.doc_key == doc_key))
+            connection.execute(insert(conflicts).values(doc_key=doc_key, file_id=file_id, copy_id=copy_id,
+                                                        created_at=now_utc()))
+
     # --- version history ---------------------------------------------------------------
 
     def _changes_path(self, name: str) -> Path:
@@ -260,3 +307,4 @@ class OnlyofficeStore:
         with write_transaction(self.engine) as connection:
             for table in (documents, presence, history):
                 connection.execute(delete(table).where(table.c.file_id == file_id))
+            connection.execute(delete(conflicts).where((conflicts.c.file_id == file_id) | (conflicts.c.copy_id == file_id)))

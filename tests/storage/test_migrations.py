@@ -28,9 +28,9 @@ from tests.support.postgres import create_database
 ROOT = Path(__file__).resolve().parents[2]
 FEATURES = ("onlyoffice", "wopi", "registry", "api", "web", "server")
 OWNERS: dict[str, tuple[Path, MetaData, set[str]]] = {
-    "core": (CORE_VERSIONS, storage.metadata.schema.metadata, {"0001", "0002"}),
+    "core": (CORE_VERSIONS, storage.metadata.schema.metadata, {"0001", "0002", "0003"}),
     "registry": (ROOT / "registry" / "migrations", registry.tables.metadata, {"reg01"}),
-    "onlyoffice": (ROOT / "onlyoffice" / "migrations", onlyoffice.store.metadata, {"oo01"}),
+    "onlyoffice": (ROOT / "onlyoffice" / "migrations", onlyoffice.store.metadata, {"oo01", "oo02"}),
     "wopi": (ROOT / "wopi" / "migrations", wopi.store.metadata, {"wopi01"}),
 }
 
@@ -70,14 +70,14 @@ def test_each_owner_keeps_its_revisions_in_its_own_folder() -> None:
 
 def test_core_alone_makes_only_core_tables(engine: Engine) -> None:
     upgrade_to_head(engine)
-    assert recorded_heads(engine) == {"0002"}
+    assert recorded_heads(engine) == {"0003"}
     assert set(inspect(engine).get_table_names()) == set(storage.metadata.schema.metadata.tables) | {"alembic_version"}
 
 
 def test_every_branch_reaches_its_head_and_matches_the_tables_in_code(engine: Engine) -> None:
     upgrade_to_head(engine, migration_locations(BUILTIN_EXTENSIONS))
     upgrade_to_head(engine, migration_locations(BUILTIN_EXTENSIONS))  # a second start changes nothing
-    assert recorded_heads(engine) == {"0002", "reg01", "oo01", "wopi01"}
+    assert recorded_heads(engine) == {"0003", "reg01", "oo02", "wopi01"}
     with engine.connect() as connection:
         context = MigrationContext.configure(
             connection,
@@ -92,14 +92,14 @@ def test_a_database_a_newer_release_upgraded_is_refused_untouched(engine: Engine
     locations = migration_locations(BUILTIN_EXTENSIONS)
     upgrade_to_head(engine, locations)
     with engine.begin() as connection:
-        connection.execute(text("UPDATE alembic_version SET version_num = '0003' WHERE version_num = '0002'"))
+        connection.execute(text("UPDATE alembic_version SET version_num = '0099' WHERE version_num = '0003'"))
     with pytest.raises(ServerError, match="newer release"):
         upgrade_to_head(engine, locations)
-    assert recorded_heads(engine) == {"0003", "reg01", "oo01", "wopi01"}
+    assert recorded_heads(engine) == {"0099", "reg01", "oo02", "wopi01"}
 
 
 def test_a_disabled_branch_is_left_as_it_is(engine: Engine) -> None:
     upgrade_to_head(engine, migration_locations(BUILTIN_EXTENSIONS))
     upgrade_to_head(engine, migration_locations([]))  # both drivers disabled
-    assert recorded_heads(engine) == {"0002", "reg01", "oo01", "wopi01"}
+    assert recorded_heads(engine) == {"0003", "reg01", "oo02", "wopi01"}
     assert {"onlyoffice_documents", "wopi_user_info"} <= set(inspect(engine).get_table_names())

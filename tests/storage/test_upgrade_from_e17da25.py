@@ -35,7 +35,7 @@ from tests.conftest import basic_auth
 from tests.support.postgres import _binary, create_database
 
 FIXTURES = Path(__file__).parent / "fixtures"
-HEADS = {"0002", "oo01", "wopi01", "reg01"}
+HEADS = {"0003", "oo02", "wopi01", "reg01"}
 OLD_USER, OLD_PASSWORD = "olive", "olive-password"  # as make_metadata_e17da25.py made them
 CODE_METADATA: tuple[MetaData, ...] = (
     storage.metadata.schema.metadata,

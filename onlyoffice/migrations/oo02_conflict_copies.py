@@ -1,0 +1,30 @@
+"""onlyoffice driver: the conflict copy each session's saves go to once its file was taken
+
+Revision ID: oo02
+Revises: oo01
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+revision: str = "oo02"
+down_revision: str | Sequence[str] | None = "oo01"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    op.create_table(
+        "onlyoffice_conflicts",
+        sa.Column("doc_key", sa.String(128), nullable=False),
+        sa.Column("file_id", sa.String(400), nullable=False),
+        sa.Column("copy_id", sa.String(400), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("doc_key", name=op.f("pk_onlyoffice_conflicts")),
+    )
+
+
+def downgrade() -> None:
+    op.drop_table("onlyoffice_conflicts")

@@ -352,8 +352,17 @@ class StorageService:
         origin: SaveOrigin,
         expected_version: int | None,
         holding: LockClaim | None,
+        *,
+        shared_blob: bool = False,
     ) -> Version:
+        """Commit `blob` as the file's new version. A save that does not commit removes its
+        blob, unless the blob is `shared_blob` (a restore reuses an older version's)."""
         now = now_utc()
+
+        def discard() -> None:
+            if not shared_blob:
+                self._discard_blob(blob.key)
+
         if origin.edited_at is not None:
             # SQLite keeps times without their zone: store and compare them in UTC.
             origin = replace(origin, edited_at=origin.edited_at.astimezone(UTC))
@@ -363,7 +372,7 @@ class StorageService:
                     connection, file_id, origin, expected_version, holding, for_update=True
                 )
                 if existing is not None:
-                    self._discard_blob(blob.key)
+                    discard()
                     return existing
                 highest = connection.execute(
                     select(func.max(versions.c.number)).where(versions.c.node_id == file_id.opaque_id)
@@ -382,7 +391,7 @@ class StorageService:
                     )
                 current = number if makes_current else node.version
         except IntegrityError:
-            self._discard_blob(blob.key)
+            discard()
             with self.engine.connect() as connection:
                 node = self._require_file(connection, file_id)
                 existing = self._deduplicated(connection, file_id, origin, node.version)
@@ -390,7 +399,7 @@ class StorageService:
                 return existing
             raise VersionConflict("another save happened at the same time", expected_version, node.version) from None
         except BaseException:
-            self._discard_blob(blob.key)
+            discard()
             raise
         self.events.publish(
             VersionSaved(file_id, number, blob.size, origin.author_id, origin.source, origin.recovered)
@@ -527,7 +536,7 @@ class StorageService:
         old, blob_key = self.version_blob(file_id, number)
         # Blobs are immutable, so the new version can share the old one's blob.
         blob = StoredBlob(key=blob_key, size=old.size, sha256=old.sha256)
-        return self._commit_version(file_id, blob, origin, None, holding)
+        return self._commit_version(file_id, blob, origin, None, holding, shared_blob=True)
 
     def rename(self, node_id: ResourceId, new_name: str, *, holding: LockClaim | None = None) -> Node:
         """Rename a file or folder; the id stays. A file's modified time is when its content

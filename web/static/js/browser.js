@@ -63,7 +63,6 @@ function lockMark(lock) {
   return el(
     "span",
     { className: "badge lock", title: `Locked: ${text}`, dataset: { lockApp: lock.app, lockUser: lock.user } },
-    el("span", { "aria-hidden": "true" }, "🔒 "),
     el("span", { className: "visually-hidden" }, "Locked, "),
     `${lock.user || "someone"} · ${lock.app || "another app"}`,
   );

@@ -312,7 +312,7 @@ class OnlyofficeService:
             except (NotFound, InvalidToken):
                 can_write = False
         return callbacks.decide(callback, current_key=current, already_handled=handled, can_write=can_write,
-                                bound_user_id=grant.user_id)
+                                bound_user_id=grant.user_id, spent_key=self.store.spent_key(file_key))
 
     def _apply(self, grant: AccessGrant, callback: callbacks.Callback, decision: callbacks.Decision) -> int | None:
         file_key = str(grant.file_id)
@@ -339,14 +339,18 @@ class OnlyofficeService:
         state = self.store.session(file_key, callback.key)
         claim = LockClaim.session(callback.key, self.options.name, author_id,
                                   based_on=state.session_version if state else None)
-        copied = False
+        copied = action is callbacks.CallbackAction.CONFLICT_COPY
         with self.http.download(self._saved_bytes_url(grant.file_id, callback, decision.dedupe_key)) as download:
+            if copied:
+                saved = self._keep_conflict_copy(grant.file_id, callback.key, download.file, origin, decision.reason)
+                self.store.record_handled(decision.dedupe_key, file_key, saved.number)
+                return saved.number  # the spent session is over for this file: nothing else to do
             try:
                 saved = self.storage.write_version(grant.file_id, download.file, origin,
                                                    max_bytes=self.options.max_download_bytes, holding=claim)
             except LockConflict as refused:
                 download.file.seek(0)
-                saved = self._keep_conflict_copy(grant.file_id, callback.key, download.file, origin, refused)
+                saved = self._keep_conflict_copy(grant.file_id, callback.key, download.file, origin, refused.message)
                 copied = True
         self.store.record_handled(decision.dedupe_key, file_key, saved.number)
         if decision.keep_history and not copied:
@@ -365,7 +369,7 @@ class OnlyofficeService:
         self.locks.release_session(file_id, key, self.options.name)
 
     def _keep_conflict_copy(self, file_id: ResourceId, key: str, content: BinaryIO, origin: SaveOrigin,
-                            refused: LockConflict) -> Version:
+                            reason: str) -> Version:
         """Keep a save the file refused: in the session's conflict copy beside the file (made
         by its first refused save), so that no edit is lost; the owner is told by an event."""
         node = self.storage.stat(file_id)
@@ -379,14 +383,14 @@ class OnlyofficeService:
                 content.seek(0)  # the copy is gone or taken: start another
         name = self.storage.free_child_name(
             node.parent_id, conflict_copy_name(node.name, now_utc(), origin.author_name or origin.author_id or ""))
-        comment = f"kept beside {node.name}: {refused.message}"
+        comment = f"kept beside {node.name}: {reason}"
         created = self.storage.create_file(node.parent_id, name, content, replace(origin, comment=comment),
                                            max_bytes=self.options.max_download_bytes)
         self.store.remember_conflict_copy(key, str(file_id), str(created.id))
         log.warning("onlyoffice: save of file=%s key=%s kept as conflict copy %s (%s): %s", file_id, key,
-                    created.id, name, refused.message)
+                    created.id, name, reason)
         self.events.publish(ConflictCopySaved(file_id, created.id, created.name, node.owner_id, origin.author_id,
-                                              origin.author_name, refused.message))
+                                              origin.author_name, reason))
         return self.storage.list_versions(created.id)[0]
 
     def _saved_bytes_url(self, file_id: ResourceId, callback: callbacks.Callback, dedupe_key: str) -> str:

@@ -40,6 +40,9 @@ documents = Table(
     Column("session_version", Integer, nullable=False),
     Column("epoch", Integer, nullable=False, default=0),
     Column("updated_at", DateTime(timezone=True), nullable=False),
+    # The key of the session that was live when the file changed under it (another writer
+    # saved while its lock had lapsed): its late saves are kept as a conflict copy.
+    Column("spent_key", String(128), nullable=True),
 )
 
 presence = Table(
@@ -117,6 +120,12 @@ class OnlyofficeStore:
             row = connection.execute(select(documents.c.doc_key).where(documents.c.file_id == file_id)).first()
         return row.doc_key if row else None
 
+    def spent_key(self, file_id: str) -> str | None:
+        """The key of the last session the file changed under, if any."""
+        with self.engine.connect() as connection:
+            row = connection.execute(select(documents.c.spent_key).where(documents.c.file_id == file_id)).first()
+        return row.spent_key if row else None
+
     def key_for_open(self, file_id: str, version: int) -> str:
         """The key an editor opening `file_id` at `version` must use.
 
@@ -130,11 +139,13 @@ class OnlyofficeStore:
                     if row is not None and row.doc_key and version in (row.base_version, row.session_version):
                         return str(row.doc_key)
                     epoch = int(row.epoch) if row is not None else 0
+                    values: dict[str, Any] = {}
                     if row is not None and row.doc_key:
                         epoch += 1  # the file changed under a live key: that key is spent
+                        values["spent_key"] = row.doc_key
                     key = document_key(self.key_salt, file_id, version, epoch)
-                    values = {"doc_key": key, "base_version": version, "session_version": version,
-                              "epoch": epoch, "updated_at": now_utc()}
+                    values.update(doc_key=key, base_version=version, session_version=version, epoch=epoch,
+                                  updated_at=now_utc())
                     if row is None:
                         connection.execute(insert(documents).values(file_id=file_id, **values))
                     else:

@@ -1,4 +1,5 @@
-"""onlyoffice driver: the conflict copy each session's saves go to once its file was taken
+"""onlyoffice driver: the conflict copy each session's saves go to once its file was taken,
+and the key of the session the file last changed under
 
 Revision ID: oo02
 Revises: oo01
@@ -16,6 +17,8 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
+    with op.batch_alter_table("onlyoffice_documents") as batch:
+        batch.add_column(sa.Column("spent_key", sa.String(128), nullable=True))
     op.create_table(
         "onlyoffice_conflicts",
         sa.Column("doc_key", sa.String(128), nullable=False),
@@ -28,3 +31,5 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("onlyoffice_conflicts")
+    with op.batch_alter_table("onlyoffice_documents") as batch:
+        batch.drop_column("spent_key")

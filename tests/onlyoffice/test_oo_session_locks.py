@@ -253,3 +253,33 @@ def test_a_final_save_while_a_wopi_client_holds_the_file_is_kept_as_a_copy(site:
     copy = next(child for child in children if child["name"].startswith("Plan (conflict "))
     assert docbridge.content(alice, copy["id"]) == EDITED
     assert wopi.check_file_info().get_json()["UserCanWrite"] is True  # the Office lock still holds
+
+
+def test_a_session_whose_file_changed_and_was_reopened_keeps_its_save_in_a_copy(site: Site) -> None:
+    """The session's lock lapsed, a WOPI client saved, and the file was opened in ONLYOFFICE
+    again (a new key, from the new version): the old session's save is no stale replay."""
+    docbridge, ds = site.docbridge, site.ds
+    alice = docbridge.user("alice")
+    file_id = docbridge.upload(alice, "Budget.docx", ORIGINAL)
+    first = ds.open(site.editor(alice, file_id)[0])
+    ds.edit(first.key, alice.id, EDITED)
+    assert docbridge.app.test_cli_runner().invoke(args=["lock", "release", file_id]).exit_code == 0
+    wopi = site.wopi(alice, file_id)
+    assert wopi.lock("W").status_code == 200 and wopi.put_file(b"PK-from Office", lock="W").status_code == 200
+    assert wopi.unlock("W").status_code == 200
+    reopened, _page, _form = site.editor(alice, file_id)
+    assert reopened["document"]["key"] != first.key and reopened["editorConfig"]["mode"] == "edit"
+    second = ds.open(reopened)
+    assert second.content == b"PK-from Office"
+    late = ds.close(first.key, alice.id)
+    assert late is not None and late.body["status"] == 2 and late.answers == [(200, {"error": 0})]
+    assert docbridge.content(alice, file_id) == b"PK-from Office"
+    children = site.client.get(f"/api/v1/containers/{alice.home_id}", headers=alice.auth).get_json()["children"]
+    copy = next(child for child in children if child["name"].startswith("Budget (conflict "))
+    assert docbridge.content(alice, copy["id"]) == EDITED
+    # The new session still holds the file, and saves into it.
+    held = next(child for child in children if child["name"] == "Budget.docx")["lock"]
+    assert held["kind"] == "session"
+    ds.edit(second.key, alice.id, b"PK-second session")
+    assert ds.close(second.key, alice.id).answers == [(200, {"error": 0})]  # type: ignore[union-attr]
+    assert docbridge.content(alice, file_id) == b"PK-second session"

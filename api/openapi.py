@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 _ERROR = {"$ref": "#/components/schemas/Error"}
+_LOCKED = {"$ref": "#/components/schemas/Locked"}
 _ID = {"name": "id", "in": "path", "required": True, "schema": {"type": "string"}, "description": "storage$space!opaque"}
 
 
@@ -13,8 +14,9 @@ def _json(schema: dict[str, Any], description: str = "OK") -> dict[str, Any]:
 
 
 def _errors(*codes: int) -> dict[str, Any]:
-    names = {400: "Bad request", 401: "Not authenticated", 403: "Forbidden", 404: "Not found", 409: "Conflict", 413: "Too large"}
-    return {str(code): _json(_ERROR, names[code]) for code in codes}
+    names = {400: "Bad request", 401: "Not authenticated", 403: "Forbidden", 404: "Not found", 409: "Conflict",
+             413: "Too large", 423: "Another writer (a WOPI client, an ONLYOFFICE session) holds the file"}
+    return {str(code): _json(_LOCKED if code == 423 else _ERROR, names[code]) for code in codes}
 
 
 def _ref(name: str) -> dict[str, Any]:
@@ -81,7 +83,7 @@ def openapi_document(server_url: str) -> dict[str, Any]:
                     "parameters": [_ID, {"name": "name", "in": "path", "required": True, "schema": {"type": "string"}},
                                    {"name": "If-Match", "in": "header", "schema": {"type": "string"}, "description": "Store only if this is still the current version's ETag"}],
                     "requestBody": {"required": True, "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}},
-                    "responses": {"200": _json(_ref("Saved")), "201": _json(_ref("Saved"), "Created"), **_errors(400, 401, 403, 404, 409, 413)},
+                    "responses": {"200": _json(_ref("Saved")), "201": _json(_ref("Saved"), "Created"), **_errors(400, 401, 403, 404, 409, 413, 423)},
                 }
             },
             "/files/{id}": {
@@ -90,9 +92,9 @@ def openapi_document(server_url: str) -> dict[str, Any]:
                     "summary": "Rename (the id stays)",
                     "parameters": [_ID],
                     "requestBody": {"required": True, "content": {"application/json": {"schema": _ref("Name")}}},
-                    "responses": {"200": _json(_ref("Node")), **_errors(400, 401, 403, 404)},
+                    "responses": {"200": _json(_ref("Node")), **_errors(400, 401, 403, 404, 423)},
                 },
-                "delete": {"summary": "Delete a file or folder", "parameters": [_ID], "responses": {"204": {"description": "Deleted"}, **_errors(400, 401, 403, 404)}},
+                "delete": {"summary": "Delete a file or folder", "parameters": [_ID], "responses": {"204": {"description": "Deleted"}, **_errors(400, 401, 403, 404, 423)}},
             },
             "/files/{id}/content": {
                 "get": {"summary": "The current version's bytes (Range, ETag)", "parameters": [_ID], "responses": {"200": binary, "206": binary, **_errors(400, 401, 404)}}
@@ -107,7 +109,7 @@ def openapi_document(server_url: str) -> dict[str, Any]:
             },
             "/files/{id}/versions/{version}/restore": {
                 "post": {"summary": "Make a copy of this version the current one", "parameters": [_ID, {"name": "version", "in": "path", "required": True, "schema": {"type": "integer"}}],
-                         "responses": {"200": _json(_ref("Version")), **_errors(401, 403, 404)}}
+                         "responses": {"200": _json(_ref("Version")), **_errors(401, 403, 404, 423)}}
             },
             "/files/{id}/links": {
                 "get": {"summary": "Public links of a file or folder", "parameters": [_ID],
@@ -164,6 +166,14 @@ def openapi_document(server_url: str) -> dict[str, Any]:
             },
             "schemas": {
                 "Error": {"type": "object", "required": ["code", "message"], "properties": {"code": {"type": "string"}, "message": {"type": "string"}}},
+                "Lock": {
+                    "type": "object", "description": "Who holds a file now",
+                    "properties": {
+                        "app": {"type": "string"}, "user": {"type": "string"}, "user_id": {"type": ["string", "null"]},
+                        "kind": {"enum": ["wopi", "session"]}, "expires_at": {"type": "string", "format": "date-time"},
+                    },
+                },
+                "Locked": {"allOf": [_ref("Error"), {"type": "object", "properties": {"code": {"const": "LOCKED"}, "lock": {"oneOf": [_ref("Lock"), {"type": "null"}]}}}]},
                 "Name": {"type": "object", "required": ["name"], "properties": {"name": {"type": "string"}}},
                 "Me": {"type": "object", "properties": {k: {"type": "string"} for k in ("id", "name", "display_name", "home_id")} | {"is_admin": {"type": "boolean"}}},
                 "Node": {
@@ -175,6 +185,7 @@ def openapi_document(server_url: str) -> dict[str, Any]:
                         "modified": {"type": "string", "format": "date-time"}, "parent_id": {"type": ["string", "null"]},
                         "role": {"type": ["string", "null"], "description": "the caller's: owner, or a share role"},
                         "shared": {"type": "boolean", "description": "in listings: shared with users or groups"},
+                        "lock": {"oneOf": [_ref("Lock"), {"type": "null"}], "description": "files only: who holds the file, null when nobody"},
                     },
                 },
                 "Container": {"allOf": [_ref("Node"), {"type": "object", "properties": {"path": {"type": "array", "items": _ref("Node")}, "children": {"type": "array", "items": _ref("Node")}}}]},
@@ -187,6 +198,8 @@ def openapi_document(server_url: str) -> dict[str, Any]:
                         "created": {"type": "string", "format": "date-time"},
                         "edited": {"type": ["string", "null"], "format": "date-time"}, "current": {"type": "boolean"},
                         "recovered": {"type": "boolean"}, "source": {"type": "string"}, "comment": {"type": "string"},
+                        "save_kind": {"enum": ["autosave", "exit-save", "save", None], "description": "what the editor said about the save"},
+                        "modified_by_user": {"type": ["boolean", "null"]},
                     },
                 },
                 "NewLink": {

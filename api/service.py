@@ -14,6 +14,9 @@ store, raising `core.errors` exceptions. The rules, beyond what `storage.access`
 - Shares are made by the owner and by recipients whose share allows sharing on; nobody
   grants a role above what they may share (`Permissions.share_up_to`), and a recipient
   cannot share with themselves. A share the caller may not manage is "not found".
+- Uploads, renames, deletes and restores hold no lock: while another writer (a WOPI
+  client, an ONLYOFFICE session) holds the file, storage refuses them with LockConflict,
+  which the API answers 423 naming the holder. Files are shown with their lock.
 """
 
 from __future__ import annotations
@@ -28,7 +31,7 @@ from core.events import FileDownloaded, ShareChanged, ShareGranted, ShareRevoked
 from core.ids import ResourceId
 from server.services import Services
 from storage.access import Permissions, Principal
-from storage.types import GranteeKind, Group, Link, LinkRole, Node, Share, ShareRole, User, Version
+from storage.types import GranteeKind, Group, Link, LinkRole, Lock, Node, Share, ShareRole, User, Version
 
 UPLOAD_SOURCE = "upload"
 RESTORE_SOURCE = "restore"
@@ -42,8 +45,16 @@ class Listing:
     path: list[Node]
     permissions: Permissions
     children: list[Node]
+    locks: dict[ResourceId, Lock]  # the children locked now
     # The children shared with users or groups, shown to callers who may share.
     shared: frozenset[ResourceId] = frozenset()
+
+
+@dataclass(frozen=True, slots=True)
+class NodeInfo:
+    node: Node
+    lock: Lock | None
+    permissions: Permissions
 
 
 @dataclass(frozen=True, slots=True)
@@ -187,11 +198,12 @@ def container(found: Services, principal: Principal, container_id: ResourceId) -
     permissions = found.access.permissions(principal, folder)
     path = visible_path(principal, permissions, found.storage.ancestors(folder.id))
     children = found.storage.list_folder(folder.id)
+    locks = found.locks.holding(child.id for child in children if not child.is_folder)
     shared: frozenset[ResourceId] = frozenset()
     if permissions.share:
         marked = found.shares.shared_among(child.id.opaque_id for child in children)
         shared = frozenset(child.id for child in children if child.id.opaque_id in marked)
-    return Listing(folder, path, permissions, children, shared)
+    return Listing(folder, path, permissions, children, locks, shared)
 
 
 def create_folder(found: Services, principal: Principal, parent_id: ResourceId, name: str) -> Node:
@@ -234,9 +246,9 @@ def upload(
     return Saved(existing.id, version.number, created=False)
 
 
-def node_info(found: Services, principal: Principal, node_id: ResourceId) -> tuple[Node, Permissions]:
+def node_info(found: Services, principal: Principal, node_id: ResourceId) -> NodeInfo:
     node = found.access.check(principal, node_id)
-    return node, found.access.permissions(principal, node)
+    return NodeInfo(node, None if node.is_folder else found.locks.get(node.id), found.access.permissions(principal, node))
 
 
 def open_content(found: Services, principal: Principal, file_id: ResourceId, number: int | None = None) -> Content:

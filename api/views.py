@@ -17,10 +17,11 @@ from core.errors import AccessDenied, BadRequest, DocbridgeError
 from core.ids import ResourceId, parse_resource_id
 from server.auth import require_principal, require_user
 from server.downloads import stream_content
-from server.errors import HTTP_CODES, json_error, json_error_for
+from server.errors import HTTP_CODES, json_error, json_error_for, lock_json
 from server.services import services
 from storage.access import Permissions, Principal
-from storage.types import Link, Node, Share, User, Version
+from storage.lock_rules import holder_of
+from storage.types import Link, Lock, Node, Share, User, Version
 
 blueprint = Blueprint("api", __name__, url_prefix="/api/v1")
 
@@ -43,8 +44,8 @@ def _time(value: datetime) -> str:
     return value.isoformat().replace("+00:00", "Z")
 
 
-def node_json(node: Node) -> dict[str, Any]:
-    return {
+def node_json(node: Node, lock: Lock | None = None) -> dict[str, Any]:
+    body: dict[str, Any] = {
         "id": str(node.id),
         "name": node.name,
         "type": node.kind.value,
@@ -56,6 +57,9 @@ def node_json(node: Node) -> dict[str, Any]:
         "modified": _time(node.modified),
         "parent_id": str(node.parent_id) if node.parent_id else None,
     }
+    if not node.is_folder:
+        body["lock"] = lock_json(holder_of(lock)) if lock is not None else None
+    return body
 
 
 def access_json(principal: Principal, node: Node, permissions: Permissions) -> dict[str, Any]:
@@ -91,6 +95,8 @@ def version_json(version: Version) -> dict[str, Any]:
         "source": version.source,
         "comment": version.comment,
         "edited": _time(version.edited) if version.edited else None,
+        "save_kind": version.save_kind.value if version.save_kind else None,
+        "modified_by_user": version.modified_by_user,
     }
 
 
@@ -176,7 +182,10 @@ def get_container(container_id: str) -> Response:
         **node_json(listing.folder),
         **access_json(principal, listing.folder, listing.permissions),
         path=[node_json(item) for item in listing.path],
-        children=[{**node_json(child), "shared": child.id in listing.shared} for child in listing.children],
+        children=[
+            {**node_json(child, listing.locks.get(child.id)), "shared": child.id in listing.shared}
+            for child in listing.children
+        ],
     )
 
 
@@ -197,8 +206,8 @@ def put_file(container_id: str, name: str) -> tuple[Response, int]:
 @blueprint.get("/files/<file_id>")
 def get_file(file_id: str) -> Response:
     principal = require_principal()
-    node, permissions = files.node_info(services(), principal, _id(file_id))
-    return jsonify(**node_json(node), **access_json(principal, node, permissions))
+    info = files.node_info(services(), principal, _id(file_id))
+    return jsonify(**node_json(info.node, info.lock), **access_json(principal, info.node, info.permissions))
 
 
 @blueprint.get("/files/<file_id>/content")

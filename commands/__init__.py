@@ -1,5 +1,5 @@
 """Admin command line through Flask's CLI: ``flask --app app user …``, ``group …``,
-``extensions list``, ``storage gc``."""
+``extensions list``, ``storage gc``, ``lock list`` and ``lock release``."""
 
 from __future__ import annotations
 
@@ -8,12 +8,15 @@ from flask import Flask
 from flask.cli import AppGroup
 
 from core.errors import DocbridgeError
+from core.ids import parse_resource_id
 from server.services import services
+from storage.lock_rules import holder_name
 
 user_group = AppGroup("user", help="Manage Docbridge users.")
 extensions_group = AppGroup("extensions", help="Inspect extensions.")
 storage_group = AppGroup("storage", help="Storage maintenance.")
 group_group = AppGroup("group", help="Manage groups of users (shares reach their members).")
+lock_group = AppGroup("lock", help="The locks that hold files (WOPI clients, ONLYOFFICE sessions).")
 
 
 def _fail(error: DocbridgeError) -> None:
@@ -164,6 +167,39 @@ def storage_gc(grace_seconds: float | None) -> None:
     click.echo(f"removed {found.storage.sweep_orphans(grace)} orphan blob(s)")
 
 
+@lock_group.command("list")
+def list_locks() -> None:
+    """List the files locked now: file id, name, app, user, kind, expiry."""
+    held = services().locks.active()
+    if not held:
+        click.echo("no file is locked")
+        return
+    for lock, name in held:
+        expires = lock.expires_at.isoformat(timespec="seconds").replace("+00:00", "Z")
+        click.echo(f"{lock.file_id}\t{name}\t{lock.app_name}\t{holder_name(lock)}\t{lock.kind.value}\t{expires}")
+
+
+@lock_group.command("release")
+@click.argument("file_id")
+def release_lock(file_id: str) -> None:
+    """Release the lock on FILE_ID, whoever holds it (an admin's override).
+
+    The writer that held it is refused from then on; an ONLYOFFICE session keeps its next
+    save in a conflict copy if the file changes meanwhile."""
+    found = services()
+    try:
+        node_id = parse_resource_id(file_id)
+        name = found.storage.stat(node_id).name
+    except DocbridgeError as error:
+        _fail(error)
+        return
+    released = found.locks.release(node_id)
+    if released is None:
+        click.echo(f"{name} was not locked")
+        return
+    click.echo(f"released the lock of {released.app_name} ({holder_name(released)}, {released.kind.value}) on {name}")
+
+
 def init_app(app: Flask) -> None:
-    for group in (user_group, group_group, extensions_group, storage_group):
+    for group in (user_group, group_group, extensions_group, storage_group, lock_group):
         app.cli.add_command(group)

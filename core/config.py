@@ -98,6 +98,9 @@ class OnlyofficeSettings:
     timeout_seconds: float = 120.0
     icon: str = ""
     priority: int = 0
+    # How long an editing session's lock lasts without news of its editors; the editor
+    # page renews it every quarter of this while it is open.
+    session_lock_seconds: int = 900
 
     @property
     def enabled(self) -> bool:
@@ -118,6 +121,9 @@ class WopiSettings:
     apps: tuple[WopiAppSettings, ...] = ()
     proof_keys: Literal["required", "if-published", "off"] = "if-published"
     lock_seconds: int = 1800
+    # A PutFile carrying the lock its app and user released (or let expire) less than this
+    # long ago is still accepted: clients race their last save against Unlock.
+    unlock_grace_seconds: float = 10.0
     verify_tls: bool = True
     timeout_seconds: float = 10.0
 

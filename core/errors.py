@@ -16,7 +16,7 @@ The tree::
     ├── NotFound                        nothing the caller may see by that id
     ├── Conflict                        the state changed under the caller
     │   ├── VersionConflict             expected_version, current_version
-    │   └── LockConflict                current_lock, reason
+    │   └── LockConflict                current_lock, reason, holder (who holds the file)
     ├── PayloadTooLarge                 limit
     ├── TooEarly                        the file is still being written
     ├── NotImplementedFeature           not offered here
@@ -29,6 +29,9 @@ Nothing above storage inspects message text.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
 
 
 class DocbridgeError(Exception):
@@ -83,13 +86,28 @@ class VersionConflict(Conflict):
         self.current_version = current_version
 
 
-class LockConflict(Conflict):
-    """The lock held is not the one presented. `current_lock` is "" when unlocked."""
+@dataclass(frozen=True, slots=True)
+class LockHolder:
+    """Who holds a file's lock, as people and other writers are told: the app, the user
+    (id and display name), the kind of lock (``wopi`` or ``session``) and when it ends."""
 
-    def __init__(self, message: str, current_lock: str, reason: str = "") -> None:
+    app_name: str
+    user_id: str | None
+    user_name: str
+    kind: str
+    expires_at: datetime
+
+
+class LockConflict(Conflict):
+    """The writer does not hold the file's lock. `current_lock` is the lock id a WOPI
+    client may be shown ("" when the file is unlocked, or locked by something other than a
+    WOPI client); `holder` says who holds it (None when nobody does)."""
+
+    def __init__(self, message: str, current_lock: str, reason: str = "", holder: LockHolder | None = None) -> None:
         super().__init__(message)
         self.current_lock = current_lock
         self.reason = reason or message
+        self.holder = holder
 
 
 class PayloadTooLarge(DocbridgeError):

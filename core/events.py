@@ -51,9 +51,16 @@ class FileDeleted:
 
 @dataclass(frozen=True, slots=True)
 class LockChanged:
+    """A file was locked, unlocked, or its lock replaced by another. `change` says which:
+    ``locked``, ``unlocked``, ``relocked`` or ``released by admin``; the other fields
+    describe the lock held afterwards (or, when unlocked, the one released)."""
+
     file_id: ResourceId
     lock_id: str  # "" when the file was unlocked
     app_name: str
+    user_id: str | None = None
+    kind: str = ""
+    change: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,6 +108,20 @@ class FileDownloaded:
     actor_id: str
 
 
+@dataclass(frozen=True, slots=True)
+class ConflictCopySaved:
+    """A save that could not become the file's new version (another writer changed or
+    holds the file) was kept as a new file beside it, so no edit is lost."""
+
+    file_id: ResourceId  # the file the save was meant for
+    copy_id: ResourceId
+    copy_name: str
+    owner_id: str  # who owns the file (and is to be told)
+    author_id: str | None
+    author_name: str
+    reason: str
+
+
 Event = (
     FileCreated
     | VersionSaved
@@ -112,6 +133,7 @@ Event = (
     | ShareRevoked
     | FileOpened
     | FileDownloaded
+    | ConflictCopySaved
 )
 E = TypeVar("E")
 

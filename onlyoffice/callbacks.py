@@ -6,6 +6,8 @@ gets a new key; ``notmodified`` saves nothing); 3 and 7 keep the current version
 the bytes at ``url``, when present, as a recovered version; 0 is acknowledged. A callback
 whose key is not the file's current key is either a replay of one already handled
 (acknowledged, nothing stored) or stale (refused, nothing stored): neither ever writes.
+One exception: a save (2 or 6) of the session whose key was spent because the file changed
+under it is an edit nobody has stored; it is kept as a conflict copy beside the file.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from core.errors import BadRequest
+from storage.types import SaveKind
 
 
 class CallbackStatus(enum.IntEnum):
@@ -45,6 +48,7 @@ class CallbackAction(enum.StrEnum):
     END_SESSION = "end-session"  # session over, nothing to store
     SAVE = "save"  # store `url` as the new current version
     RECOVER = "recover"  # store `url` as a recovered (listed, not current) version
+    CONFLICT_COPY = "conflict-copy"  # store `url` in a conflict copy beside the file
     REPLAY = "replay"  # already handled: acknowledge, store nothing
     STALE = "stale"  # not this file's current key: refuse, store nothing
     FORBIDDEN = "forbidden"  # the bound user may not write: refuse, store nothing
@@ -77,7 +81,7 @@ class Decision:
 
     @property
     def stores_bytes(self) -> bool:
-        return self.action in (CallbackAction.SAVE, CallbackAction.RECOVER)
+        return self.action in (CallbackAction.SAVE, CallbackAction.RECOVER, CallbackAction.CONFLICT_COPY)
 
     @property
     def error_code(self) -> int:
@@ -138,6 +142,20 @@ def edit_time(callback: Callback) -> datetime | None:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
+# forcesavetype: 0 the command service, 1 the Save button, 2 the timer, 3 a form submitted
+_FORCESAVE_KINDS = {0: SaveKind.SAVE, 1: SaveKind.SAVE, 2: SaveKind.AUTOSAVE, 3: SaveKind.SAVE}
+
+
+def save_kind_of(callback: Callback) -> SaveKind | None:
+    """What kind of save a callback brings: the last editor leaving (status 2) is an exit
+    save; a forcesave (6) by timer an autosave, by button, command or form a save."""
+    if callback.status is CallbackStatus.MUST_SAVE:
+        return SaveKind.EXIT_SAVE
+    if callback.status is CallbackStatus.FORCESAVE:
+        return _FORCESAVE_KINDS.get(callback.forcesave_type if callback.forcesave_type is not None else 0, SaveKind.SAVE)
+    return None
+
+
 def author_of(callback: Callback, bound_user_id: str) -> str:
     """Who saved: the Save-clicker for a Save-button forcesave, else ``users[0]``, else the
     user the callback URL is bound to."""
@@ -162,11 +180,13 @@ def dedupe_key(callback: Callback, kind: CallbackAction) -> str:
 
 
 def decide(callback: Callback, *, current_key: str | None, already_handled: bool,
-           can_write: bool, bound_user_id: str) -> Decision:
+           can_write: bool, bound_user_id: str, spent_key: str | None = None) -> Decision:
     """The action for `callback` on a file whose current document key is `current_key`.
 
     `already_handled` says a save with this callback's dedupe key was stored before;
-    `can_write` whether the user the callback URL is bound to may still write the file."""
+    `can_write` whether the user the callback URL is bound to may still write the file;
+    `spent_key` is the key of the session that was live when the file changed under it
+    (its saves are kept as a conflict copy)."""
     status = callback.status
     is_current = current_key is not None and callback.key == current_key
     if status is CallbackStatus.NOT_FOUND:
@@ -188,6 +208,11 @@ def decide(callback: Callback, *, current_key: str | None, already_handled: bool
 
     if has_bytes and already_handled:
         return Decision(CallbackAction.REPLAY, dedupe_key=dedupe, reason="this save was already stored")
+    if not is_current and has_bytes and wants_save and spent_key is not None and callback.key == spent_key:
+        if not can_write:
+            return Decision(CallbackAction.FORBIDDEN, reason="the user may not write this file")
+        return Decision(CallbackAction.CONFLICT_COPY, author_id=author_of(callback, bound_user_id), dedupe_key=dedupe,
+                        reason="the file changed under this editing session")
     if not is_current:
         return Decision(CallbackAction.STALE, dedupe_key=dedupe,
                         reason="the key is not the file's current document key")

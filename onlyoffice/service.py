@@ -6,6 +6,14 @@ Three addresses are in play (settings ``onlyoffice.*``): ``document_server_url``
 api.js), ``document_server_internal_url`` (Docbridge → DS: commands, conversion, callback
 downloads) and ``docbridge_url_for_document_server`` (DS → Docbridge: ``document.url``,
 ``callbackUrl``).
+
+Session locks (docs: onlyoffice.md): an editor opening a file for editing takes the file's
+lock for its session (kind ``session``, lock id = the document key), which co-editors share;
+the editor page renews it (`heartbeat`) every quarter of ``onlyoffice.session_lock_seconds``,
+as do presence callbacks and forcesaves; the final save (status 2), a close without changes
+(4) and a failed final save (3) release it. A file another writer holds opens read-only.
+A save that may not go into the file (another writer holds it, or changed it while the
+session's lock had lapsed) is never dropped: it is kept in a conflict copy beside the file.
 """
 
 from __future__ import annotations
@@ -13,7 +21,7 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, BinaryIO
 from urllib.parse import parse_qs, urlencode, urlsplit
 
@@ -21,8 +29,10 @@ from core.config import Settings
 from core.errors import (
     AccessDenied,
     BadRequest,
+    Conflict,
     DocbridgeError,
     InvalidToken,
+    LockConflict,
     NotFound,
     OriginNotAllowed,
     PayloadTooLarge,
@@ -30,7 +40,8 @@ from core.errors import (
     UpstreamError,
     UpstreamInterrupted,
 )
-from core.ids import ResourceId
+from core.events import ConflictCopySaved, EventBus
+from core.ids import ResourceId, parse_resource_id
 from core.tokens import AccessGrant, TokenService, ViewMode, token_tail
 from core.urls import origin_of
 from onlyoffice import callbacks
@@ -43,10 +54,12 @@ from onlyoffice.store import OnlyofficeStore
 from registry.providers import audience_for
 from storage.access import Access, Principal, ceiling_of, principal_from_grant
 from storage.interface import Storage
+from storage.locks import LockBroker
 from storage.metadata.database import now_utc
 from storage.metadata.links import LinkStore
 from storage.metadata.users import UserStore
-from storage.types import Node, SaveOrigin, ShareRole, Version
+from storage.names import conflict_copy_name
+from storage.types import Lock, LockClaim, Node, SaveOrigin, ShareRole, Version
 
 log = logging.getLogger(__name__)
 
@@ -68,6 +81,8 @@ class EditorPage:
     node: Node
     plan: OpenPlan
     convert_target: str | None
+    locked_by: LockConflict | None = None  # why a file the user may edit opens read-only
+    heartbeat_seconds: int = 0  # how often the page renews the session lock (0: it holds none)
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,8 +94,10 @@ class CallbackAnswer:
 class OnlyofficeService:
     def __init__(self, settings: Settings, *, storage: Storage, access: Access, tokens: TokenService,
                  users: UserStore, links: LinkStore, store: OnlyofficeStore, ds_tokens: DsTokens,
-                 http: OutboundHttp, lossy_edit: tuple[str, ...] = ()) -> None:
+                 http: OutboundHttp, locks: LockBroker, events: EventBus, lossy_edit: tuple[str, ...] = ()) -> None:
         self.settings = settings
+        self.locks = locks
+        self.events = events
         self.options = settings.onlyoffice
         self.storage = storage
         self.access = access
@@ -171,6 +188,16 @@ class OnlyofficeService:
         key = self.store.key_for_open(file_key, node.version)
         user_name = str(grant.claims.get("name") or grant.user_id)
         self.store.remember_user(file_key, grant.user_id, user_name)
+        locked_by: LockConflict | None = None
+        if plan is OpenPlan.EDIT:
+            try:
+                # The key was just settled for the file as it is: the session may lock it,
+                # and any other session key of this app is spent.
+                self._hold_session(node.id, key, grant.user_id, user_name, resumable=True, replace_spent=True)
+            except LockConflict as conflict:
+                locked_by = conflict
+                mode = mode.at_most(ViewMode.READ)
+                plan = open_plan(fmt, mode, self.lossy_edit)
         config = build_editor_config(EditorInput(
             file_id=file_key, title=node.name, fmt=fmt, plan=plan, document_key=key,
             download_url=self.download_url(node.id, node.version, grant.user_id),
@@ -179,10 +206,52 @@ class OnlyofficeService:
             forcesave=self.options.forcesave, instance_id=self.instance_id,
             modified=node.modified.strftime("%Y-%m-%d %H:%M"),
         ))
-        log.info("onlyoffice editor: file=%s user=%s key=%s mode=%s", file_key, grant.user_id, key,
-                 config["editorConfig"]["mode"])
+        log.info("onlyoffice editor: file=%s user=%s key=%s mode=%s%s", file_key, grant.user_id, key,
+                 config["editorConfig"]["mode"], f" (read-only: {locked_by.message})" if locked_by else "")
+        heartbeat = max(15, self.options.session_lock_seconds // 4) if plan is OpenPlan.EDIT else 0
         return EditorPage(sign_config(config, self.ds_tokens), self.api_js_url, node, plan,
-                          fmt.convert_target if plan is OpenPlan.CONVERT else None)
+                          fmt.convert_target if plan is OpenPlan.CONVERT else None, locked_by, heartbeat)
+
+    # --- session locks -------------------------------------------------------------------
+
+    def _hold_session(self, file_id: ResourceId, key: str, user_id: str, user_name: str, *, resumable: bool,
+                      replace_spent: bool = False, based_on: int | None = None) -> Lock:
+        claim = LockClaim.session(key, self.options.name, user_id, based_on=based_on)
+        return self.locks.hold_session(file_id, claim, user_name=user_name, seconds=self.options.session_lock_seconds,
+                                       resumable=resumable, replace_spent=replace_spent)
+
+    def _renew_session(self, file_id: ResourceId, key: str, user_id: str, user_name: str) -> Lock:
+        """Renew the session lock of `key`, or take it again if it lapsed while nobody
+        changed the file. LockConflict when another writer holds or changed the file;
+        Conflict when `key` is no longer the file's session."""
+        node = self.storage.stat(file_id)
+        state = self.store.session(str(file_id), key)
+        if state is None:
+            raise Conflict("the editing session has ended")
+        resumable = node.version in (state.base_version, state.session_version)
+        return self._hold_session(file_id, key, user_id, user_name, resumable=resumable,
+                                  based_on=state.session_version)
+
+    def heartbeat(self, grant: AccessGrant, key: str) -> Lock:
+        """The editor page of a session that edits says it is still open: renew its lock."""
+        node = self.storage.stat(grant.file_id)
+        if self.effective_mode(grant, node) is not ViewMode.WRITE:
+            raise AccessDenied("permission denied")
+        user_name = str(grant.claims.get("name") or grant.user_id)
+        return self._renew_session(node.id, key, grant.user_id, user_name)
+
+    def _renew_quietly(self, file_id: ResourceId, key: str, user_id: str) -> None:
+        """Renew on news from the DS (editors joined or left, a forcesave); a session that
+        lost its file is told by its page, and keeps its saves in a conflict copy."""
+        try:
+            self._renew_session(file_id, key, user_id, self.store.user_name(str(file_id), user_id) or user_id)
+        except (LockConflict, Conflict, NotFound) as refused:
+            log.info("onlyoffice: session lock of file=%s key=%s not renewed: %s", file_id, key, refused.message)
+
+    def _page_claim(self, file_id: ResourceId, user_id: str) -> LockClaim | None:
+        """What an editor page's own changes (restore, rename) hold: the file's live session."""
+        key = self.store.current_key(str(file_id))
+        return LockClaim.session(key, self.options.name, user_id) if key else None
 
     # --- document.url ------------------------------------------------------------------
 
@@ -262,17 +331,19 @@ class OnlyofficeService:
             except (NotFound, InvalidToken):
                 can_write = False
         return callbacks.decide(callback, current_key=current, already_handled=handled, can_write=can_write,
-                                bound_user_id=grant.user_id)
+                                bound_user_id=grant.user_id, spent_key=self.store.spent_key(file_key))
 
     def _apply(self, grant: AccessGrant, callback: callbacks.Callback, decision: callbacks.Decision) -> int | None:
         file_key = str(grant.file_id)
         action = decision.action
         if action is callbacks.CallbackAction.PRESENCE:
             self.store.record_editors(file_key, callback.users)
+            if callback.users:
+                self._renew_quietly(grant.file_id, callback.key, callback.users[0])
             return None
         if not decision.stores_bytes:
             if decision.end_session:
-                self.store.end_session(file_key, callback.key, rotate=decision.rotate_key)
+                self._end_session(grant.file_id, callback.key, rotate=decision.rotate_key)
             return None
         assert callback.url is not None and decision.dedupe_key is not None
         author_id = decision.author_id or grant.user_id
@@ -281,19 +352,65 @@ class OnlyofficeService:
         origin = SaveOrigin(author_id=author_id, author_name=author_name, source=SAVE_SOURCE,
                             dedupe_key=decision.dedupe_key, recovered=recovered,
                             comment="recovered from a failed ONLYOFFICE save" if recovered else "",
-                            edited_at=callbacks.edit_time(callback))
+                            edited_at=callbacks.edit_time(callback), save_kind=callbacks.save_kind_of(callback))
+        # What the session knows as its own, read before the download: a save that reaches
+        # the commit after another save of the same session ended it is still its own.
+        state = self.store.session(file_key, callback.key)
+        claim = LockClaim.session(callback.key, self.options.name, author_id,
+                                  based_on=state.session_version if state else None)
+        copied = action is callbacks.CallbackAction.CONFLICT_COPY
         with self.http.download(self._saved_bytes_url(grant.file_id, callback, decision.dedupe_key)) as download:
-            saved = self.storage.write_version(grant.file_id, download.file, origin,
-                                                        max_bytes=self.options.max_download_bytes)
+            if copied:
+                saved = self._keep_conflict_copy(grant.file_id, callback.key, download.file, origin, decision.reason)
+                self.store.record_handled(decision.dedupe_key, file_key, saved.number)
+                return saved.number  # the spent session is over for this file: nothing else to do
+            try:
+                saved = self.storage.write_version(grant.file_id, download.file, origin,
+                                                   max_bytes=self.options.max_download_bytes, holding=claim)
+            except LockConflict as refused:
+                download.file.seek(0)
+                saved = self._keep_conflict_copy(grant.file_id, callback.key, download.file, origin, refused.message)
+                copied = True
         self.store.record_handled(decision.dedupe_key, file_key, saved.number)
-        if decision.keep_history:
+        if decision.keep_history and not copied:
             self._keep_history(file_key, saved.number, callback)
-        if action is callbacks.CallbackAction.SAVE and not decision.end_session and saved.is_current:
-            # A forcesave overtaken by a newer save moves the session nowhere.
-            self.store.wrote_during_session(file_key, callback.key, saved.number)
+        if action is callbacks.CallbackAction.SAVE and not decision.end_session and not copied:
+            if saved.is_current:
+                # A forcesave overtaken by a newer save moves the session nowhere.
+                self.store.wrote_during_session(file_key, callback.key, saved.number)
+            self._renew_quietly(grant.file_id, callback.key, author_id)
         if decision.end_session:
-            self.store.end_session(file_key, callback.key, rotate=decision.rotate_key)
+            self._end_session(grant.file_id, callback.key, rotate=decision.rotate_key)
         return saved.number
+
+    def _end_session(self, file_id: ResourceId, key: str, *, rotate: bool) -> None:
+        self.store.end_session(str(file_id), key, rotate=rotate)
+        self.locks.release_session(file_id, key, self.options.name)
+
+    def _keep_conflict_copy(self, file_id: ResourceId, key: str, content: BinaryIO, origin: SaveOrigin,
+                            reason: str) -> Version:
+        """Keep a save the file refused: in the session's conflict copy beside the file (made
+        by its first refused save), so that no edit is lost; the owner is told by an event."""
+        node = self.storage.stat(file_id)
+        assert node.parent_id is not None
+        existing = self.store.conflict_copy(key)
+        if existing is not None:
+            try:
+                return self.storage.write_version(parse_resource_id(existing), content, origin,
+                                                  max_bytes=self.options.max_download_bytes)
+            except (NotFound, LockConflict):
+                content.seek(0)  # the copy is gone or taken: start another
+        name = self.storage.free_child_name(
+            node.parent_id, conflict_copy_name(node.name, now_utc(), origin.author_name or origin.author_id or ""))
+        comment = f"kept beside {node.name}: {reason}"
+        created = self.storage.create_file(node.parent_id, name, content, replace(origin, comment=comment),
+                                           max_bytes=self.options.max_download_bytes)
+        self.store.remember_conflict_copy(key, str(file_id), str(created.id))
+        log.warning("onlyoffice: save of file=%s key=%s kept as conflict copy %s (%s): %s", file_id, key,
+                    created.id, name, reason)
+        self.events.publish(ConflictCopySaved(file_id, created.id, created.name, node.owner_id, origin.author_id,
+                                              origin.author_name, reason))
+        return self.storage.list_versions(created.id)[0]
 
     def _saved_bytes_url(self, file_id: ResourceId, callback: callbacks.Callback, dedupe_key: str) -> str:
         """Where to fetch the saved bytes: the callback ``url``, or, when the DS assembled
@@ -394,7 +511,8 @@ class OnlyofficeService:
         self._require_editor(grant, node)
         author = self.principal_of(grant)
         return self.storage.restore_version(
-            node.id, number, author.origin(SAVE_SOURCE, comment=f"restored version {number}"))
+            node.id, number, author.origin(SAVE_SOURCE, comment=f"restored version {number}"),
+            holding=self._page_claim(node.id, grant.user_id))
 
     # --- save as, rename, convert -------------------------------------------------------
 
@@ -420,7 +538,7 @@ class OnlyofficeService:
         stem = title.strip()
         if node.extension and not stem.lower().endswith("." + node.extension):
             stem = f"{stem}.{node.extension}"
-        renamed = self.storage.rename(node.id, stem)
+        renamed = self.storage.rename(node.id, stem, holding=self._page_claim(node.id, grant.user_id))
         key = self.store.current_key(str(node.id))
         if key:
             try:

@@ -1,5 +1,6 @@
 """What the ONLYOFFICE driver remembers: document keys and sessions, who is editing, which
-callback saves were already stored, and each saved version's history and changes.zip.
+callback saves were already stored, each saved version's history and changes.zip, and the
+conflict copy a session's saves go to once the file was taken from it.
 
 The tables are the driver's own (`metadata`), created by the revisions in
 ``onlyoffice/migrations/`` on the ``onlyoffice`` Alembic branch. Key changes are compare-and-set inside one write transaction,
@@ -53,6 +54,9 @@ documents = Table(
     Column("session_version", Integer, nullable=False),
     Column("epoch", Integer, nullable=False, default=0),
     Column("updated_at", DateTime(timezone=True), nullable=False),
+    # The key of the session that was live when the file changed under it (another writer
+    # saved while its lock had lapsed): its late saves are kept as a conflict copy.
+    Column("spent_key", String(128), nullable=True),
 )
 
 presence = Table(
@@ -90,6 +94,28 @@ history = Table(
 )
 
 
+# A session whose save could not go into its file (another writer changed or holds it)
+# keeps that save, and its later ones, in one conflict copy beside the file.
+conflicts = Table(
+    "onlyoffice_conflicts",
+    metadata,
+    Column("doc_key", String(128), primary_key=True),
+    Column("file_id", String(400), nullable=False),
+    Column("copy_id", String(400), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class SessionState:
+    """A live session's key and the versions it knows as its own: the one it started
+    from, and the one it last saved (the same until a forcesave)."""
+
+    doc_key: str
+    base_version: int
+    session_version: int
+
+
 @dataclass(frozen=True, slots=True)
 class HistoryRecord:
     version: int
@@ -117,6 +143,12 @@ class OnlyofficeStore:
             row = connection.execute(select(documents.c.doc_key).where(documents.c.file_id == file_id)).first()
         return row.doc_key if row else None
 
+    def spent_key(self, file_id: str) -> str | None:
+        """The key of the last session the file changed under, if any."""
+        with self.engine.connect() as connection:
+            row = connection.execute(select(documents.c.spent_key).where(documents.c.file_id == file_id)).first()
+        return row.spent_key if row else None
+
     def key_for_open(self, file_id: str, version: int) -> str:
         """The key an editor opening `file_id` at `version` must use.
 
@@ -130,11 +162,13 @@ class OnlyofficeStore:
                     if row is not None and row.doc_key and version in (row.base_version, row.session_version):
                         return str(row.doc_key)
                     epoch = int(row.epoch) if row is not None else 0
+                    values: dict[str, Any] = {}
                     if row is not None and row.doc_key:
                         epoch += 1  # the file changed under a live key: that key is spent
+                        values["spent_key"] = row.doc_key
                     key = document_key(self.key_salt, file_id, version, epoch)
-                    values = {"doc_key": key, "base_version": version, "session_version": version,
-                              "epoch": epoch, "updated_at": now_utc()}
+                    values.update(doc_key=key, base_version=version, session_version=version, epoch=epoch,
+                                  updated_at=now_utc())
                     if row is None:
                         connection.execute(insert(documents).values(file_id=file_id, **values))
                     else:
@@ -143,6 +177,16 @@ class OnlyofficeStore:
             except IntegrityError:
                 continue  # another instance inserted first: read its key
         raise RuntimeError("could not settle a document key")
+
+    def session(self, file_id: str, doc_key: str) -> SessionState | None:
+        """The session of `doc_key` while it is the file's current key, else None."""
+        with self.engine.connect() as connection:
+            row = connection.execute(
+                select(documents).where(documents.c.file_id == file_id, documents.c.doc_key == doc_key)
+            ).first()
+        if row is None:
+            return None
+        return SessionState(str(row.doc_key), int(row.base_version), int(row.session_version))
 
     def wrote_during_session(self, file_id: str, doc_key: str, version: int) -> None:
         """A forcesave stored `version`: the session (and its key) goes on at it."""
@@ -222,6 +266,20 @@ class OnlyofficeStore:
                                                         created_at=now_utc()))
         except IntegrityError:
             pass  # a concurrent retry recorded the same save
+
+    # --- conflict copies ---------------------------------------------------------------
+
+    def conflict_copy(self, doc_key: str) -> str | None:
+        """The id of the conflict copy the session of `doc_key` saves into, if it has one."""
+        with self.engine.connect() as connection:
+            row = connection.execute(select(conflicts.c.copy_id).where(conflicts.c.doc_key == doc_key)).first()
+        return str(row.copy_id) if row else None
+
+    def remember_conflict_copy(self, doc_key: str, file_id: str, copy_id: str) -> None:
+        with write_transaction(self.engine) as connection:
+            connection.execute(delete(conflicts).where(conflicts.c.doc_key == doc_key))
+            connection.execute(insert(conflicts).values(doc_key=doc_key, file_id=file_id, copy_id=copy_id,
+                                                        created_at=now_utc()))
 
     # --- version history ---------------------------------------------------------------
 
@@ -331,6 +389,7 @@ class OnlyofficeStore:
         with write_transaction(self.engine) as connection:
             for table in (documents, presence, history):
                 connection.execute(delete(table).where(table.c.file_id == file_id))
+            connection.execute(delete(conflicts).where((conflicts.c.file_id == file_id) | (conflicts.c.copy_id == file_id)))
 
 
 def _adopt(file_id: str, version: int, name: str) -> Callable[[Connection, StoredBlob], None]:

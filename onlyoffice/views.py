@@ -77,11 +77,14 @@ def _render_editor(access_token: str, grant: AccessGrant) -> Response:
     nonce = secrets.token_urlsafe(16)
     base = request.script_root + "/onlyoffice"
     page_data = {"base": base, "accessToken": access_token, "apiJs": page.api_js_url,
-                 "canWrite": page.config["document"]["permissions"]["edit"]}
+                 "canWrite": page.config["document"]["permissions"]["edit"],
+                 "heartbeatSeconds": page.heartbeat_seconds}
+    locked_message = f"Read-only: {page.node.name} is {page.locked_by.message.removeprefix('the file is ')}." \
+        if page.locked_by is not None else ""
     response = Response(render_template(
         "onlyoffice/editor.html", config=page.config, page=page_data, api_js_url=page.api_js_url,
         title=page.node.name, access_token=access_token, access_token_ttl=str(grant.expires_at * 1000),
-        convert_target=page.convert_target, base=base, nonce=nonce,
+        convert_target=page.convert_target, base=base, nonce=nonce, locked_message=locked_message,
     ))
     ds_origin = origin_of(service.public_ds)
     response.headers["Content-Security-Policy"] = (
@@ -142,6 +145,18 @@ def callback() -> Response:
     response = jsonify(answer.body)
     response.status_code = answer.http_status
     return response
+
+
+@blueprint.post("/heartbeat")
+def heartbeat() -> Response:
+    """The editor page of an editing session, every few minutes: renew the session's lock.
+    423 with the holder when another writer has the file now."""
+    _token, grant = _grant()
+    key = _json_body().get("key")
+    if not isinstance(key, str) or not key:
+        raise BadRequest("key is required")
+    lock = driver_service().heartbeat(grant, key)
+    return jsonify(expires_at=lock.expires_at.isoformat().replace("+00:00", "Z"))
 
 
 @blueprint.post("/history")

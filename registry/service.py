@@ -34,7 +34,8 @@ from registry.rules import (
 )
 from server.services import Services
 from storage.access import Principal, ceiling_of
-from storage.types import Node, ShareRole
+from storage.lock_rules import describe, may_join
+from storage.types import Lock, Node, ShareRole
 
 log = logging.getLogger(__name__)
 
@@ -55,12 +56,21 @@ class Opened:
     app_name: str
     file: Node
     launch: Launch
+    # The lock that made a file the caller may edit open read-only in this app.
+    locked_by: Lock | None = None
 
+    @property
+    def message(self) -> str:
+        return describe(self.locked_by) if self.locked_by is not None else ""
 
 
 def open_in_app(found: Services, principal: Principal, params: OpenParams) -> Opened:
     """`POST /app/open`: resolve the app and the view mode, issue the access token (bound
-    to file, user, mode and the app's audience) and ask the driver for the launch."""
+    to file, user, mode and the app's audience) and ask the driver for the launch.
+
+    A file held by another app (a WOPI client's lock, an ONLYOFFICE session) opens for
+    reading instead of writing, and the answer says who holds it; in the app that holds
+    it, the caller co-edits."""
     check_lang(params.lang)
     if not params.file_id:
         raise BadRequest("missing file ID")
@@ -90,6 +100,12 @@ def open_in_app(found: Services, principal: Principal, params: OpenParams) -> Op
         ceiling = ViewMode.READ
     view_mode = settle_view_mode(requested, ceiling)
 
+    locked_by: Lock | None = None
+    if view_mode is ViewMode.WRITE:
+        held = found.locks.get(file.id)
+        if not may_join(held, app_name):
+            locked_by = held
+            view_mode = ViewMode.READ
     issued = found.tokens.issue(
         file_id=file.id,
         user_id=principal.user_id,
@@ -115,9 +131,10 @@ def open_in_app(found: Services, principal: Principal, params: OpenParams) -> Op
     except UpstreamError as error:
         log.warning("app %s could not launch %s (token %s): %s", app_name, file.id, token_tail(issued.token), error)
         raise ServerError(UNREACHABLE_MESSAGE) from error
-    log.info("opened %s in %s as %s for %s", file.id, app_name, view_mode.value, principal.user_id)
+    log.info("opened %s in %s as %s for %s%s", file.id, app_name, view_mode.value, principal.user_id,
+             f" ({describe(locked_by)})" if locked_by else "")
     found.events.publish(FileOpened(file.id, app_name, view_mode.value, principal.user_id))
-    return Opened(app_name, file, launch)
+    return Opened(app_name, file, launch, locked_by)
 
 
 def group_names_of(found: Services, principal: Principal | None) -> frozenset[str]:

@@ -37,8 +37,9 @@ from registry.providers import Launch
 from registry.rules import external_uri
 from registry.service import OpenParams, group_names_of, new_file, open_in_app, usable_apps
 from server.auth import current_principal, require_principal
-from server.errors import HTTP_CODES, ErrorStatus, ErrorTable, json_error, json_error_for
+from server.errors import HTTP_CODES, ErrorStatus, ErrorTable, json_error, json_error_for, lock_json
 from server.services import Services, services
+from storage.lock_rules import holder_of
 
 log = logging.getLogger(__name__)
 
@@ -162,7 +163,12 @@ def app_open() -> Response:
     """POST /app/open: file_id, app_name?, view_mode?, lang?, template_id? → the launch."""
     principal = require_principal()
     opened = open_in_app(services(), principal, _open_params())
-    return jsonify(launch_json(opened.launch))
+    body = launch_json(opened.launch)
+    if opened.locked_by is not None:
+        # Beyond the oCIS contract: why the file opens read-only.
+        body["locked_by"] = lock_json(holder_of(opened.locked_by))
+        body["message"] = opened.message
+    return jsonify(body)
 
 
 @blueprint.post("/app/open-with-web", provide_automatic_options=False)

@@ -32,6 +32,7 @@ from registry.tables import MIGRATIONS as REGISTRY_MIGRATIONS
 from server.services import Services
 from storage.access import Access
 from storage.interface import BlobStore
+from storage.locks import LockBroker
 from storage.metadata.database import make_engine
 from storage.metadata.groups import GroupStore
 from storage.metadata.links import LinkStore
@@ -129,7 +130,7 @@ def build_services(
         storage=storage,
         users=UserStore(engine, storage),
         links=LinkStore(engine, settings.storage_id),
-        locks=LockStore(engine, events),
+        locks=LockBroker(LockStore(engine, events, settings.storage_id)),
         tokens=TokenService(hashlib.sha256(b"docbridge-access:" + secret).digest(), settings.access_token_ttl_seconds),
         events=events,
         access=Access(storage, shares, groups),

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from flask import Response, jsonify, request
 
@@ -20,6 +21,8 @@ from core.errors import (
     BadRequest,
     Conflict,
     DocbridgeError,
+    LockConflict,
+    LockHolder,
     NotFound,
     NotImplementedFeature,
     PayloadTooLarge,
@@ -48,6 +51,8 @@ STATUSES: ErrorTable = {
     AlreadyExists: ErrorStatus(403, "RESOURCE_ALREADY_EXISTS"),
     NotFound: ErrorStatus(404, "RESOURCE_NOT_FOUND"),
     Conflict: ErrorStatus(409, "CONFLICT"),
+    # Another writer holds the file (WebDAV's status; WOPI's table answers its own 409).
+    LockConflict: ErrorStatus(423, "LOCKED"),
     PayloadTooLarge: ErrorStatus(413, "PAYLOAD_TOO_LARGE"),
     TooEarly: ErrorStatus(425, "TOO_EARLY"),
     NotImplementedFeature: ErrorStatus(501, "NOT_IMPLEMENTED"),
@@ -65,6 +70,7 @@ HTTP_CODES: Mapping[int, str] = {
     404: "RESOURCE_NOT_FOUND",
     405: "METHOD_NOT_ALLOWED",
     413: "PAYLOAD_TOO_LARGE",
+    423: "LOCKED",
 }
 
 
@@ -76,16 +82,35 @@ def status_of(error: DocbridgeError, table: ErrorTable = STATUSES) -> ErrorStatu
     return table[DocbridgeError]
 
 
-def json_error(status: int, code: str, message: str) -> Response:
-    """The body every JSON error has: ``{"code", "message"}``. A 401 asks browsers for
-    Basic credentials, except from the web UI's own scripts."""
-    response = jsonify(code=code, message=message)
+def json_error(status: int, code: str, message: str, **extra: Any) -> Response:
+    """The body every JSON error has: ``{"code", "message"}``, plus what the error carries
+    for its caller (``lock`` for a locked file). A 401 asks browsers for Basic
+    credentials, except from the web UI's own scripts."""
+    response = jsonify(code=code, message=message, **extra)
     response.status_code = status
     if status == 401 and request.headers.get("X-Requested-With") != "XMLHttpRequest":
         response.headers["WWW-Authenticate"] = 'Basic realm="Docbridge", charset="UTF-8"'
     return response
 
 
+def lock_json(holder: LockHolder) -> dict[str, Any]:
+    """Who holds a file, as the API shows it: ``{"app", "user", "user_id", "kind", "expires_at"}``."""
+    return {
+        "app": holder.app_name,
+        "user": holder.user_name or holder.user_id or "",
+        "user_id": holder.user_id,
+        "kind": holder.kind,
+        "expires_at": holder.expires_at.isoformat().replace("+00:00", "Z"),
+    }
+
+
+def error_fields(error: DocbridgeError) -> dict[str, Any]:
+    """The data an error body carries besides its code and message."""
+    if isinstance(error, LockConflict):
+        return {"lock": lock_json(error.holder) if error.holder is not None else None}
+    return {}
+
+
 def json_error_for(error: DocbridgeError, table: ErrorTable = STATUSES) -> Response:
     found = status_of(error, table)
-    return json_error(found.status, found.code, error.message)
+    return json_error(found.status, found.code, error.message, **error_fields(error))

@@ -22,9 +22,9 @@ from registry.catalog import Catalog
 from registry.external import ProviderStore
 from storage.access import Access
 from storage.interface import BlobStore, Storage
+from storage.locks import LockBroker
 from storage.metadata.groups import GroupStore
 from storage.metadata.links import LinkStore
-from storage.metadata.locks import LockStore
 from storage.metadata.shares import ShareStore
 from storage.metadata.users import UserStore
 
@@ -45,7 +45,7 @@ class Services:
     storage: Storage
     users: UserStore
     links: LinkStore
-    locks: LockStore
+    locks: LockBroker
     tokens: TokenService
     events: EventBus
     access: Access

@@ -11,7 +11,8 @@ from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, BinaryIO, Protocol
 
 from core.ids import ResourceId
-from storage.types import Node, SaveOrigin, StoredBlob, Version
+from storage.lock_rules import Operation
+from storage.types import LockClaim, Node, SaveOrigin, StoredBlob, Version
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection
@@ -44,7 +45,11 @@ class BlobStore(Protocol):
 
 
 class Storage(Protocol):
-    """Files, folders and versions. Every save is a new version; nothing is overwritten."""
+    """Files, folders and versions. Every save is a new version; nothing is overwritten.
+
+    Changes of an existing file take `holding`, the lock the writer holds (None: none; see
+    `storage.types.LockClaim`), and raise LockConflict when the file's lock does not let
+    that writer make them (`storage.lock_rules`), checked again when the change commits."""
 
     def stat(self, node_id: ResourceId) -> Node: ...
 
@@ -82,10 +87,17 @@ class Storage(Protocol):
         *,
         expected_version: int | None = None,
         max_bytes: int | None = None,
+        holding: LockClaim | None = None,
     ) -> Version:
         """Store `content` as the file's new current version (or a recovered one).
 
-        Raises VersionConflict when `expected_version` is given and is not current."""
+        Raises VersionConflict when `expected_version` is given and is not current, and
+        LockConflict when the lock refuses the writer (before the body is read, or at the
+        commit, when the lock was lost while it streamed: then nothing is stored)."""
+        ...
+
+    def check_lock(self, node_id: ResourceId, holding: LockClaim | None, operation: Operation) -> None:
+        """LockConflict when the writer could not do `operation` on the node now."""
         ...
 
     def open_version(self, file_id: ResourceId, number: int | None = None) -> tuple[Version, BinaryIO]:
@@ -94,13 +106,15 @@ class Storage(Protocol):
 
     def list_versions(self, file_id: ResourceId) -> list[Version]: ...
 
-    def restore_version(self, file_id: ResourceId, number: int, origin: SaveOrigin) -> Version: ...
+    def restore_version(
+        self, file_id: ResourceId, number: int, origin: SaveOrigin, *, holding: LockClaim | None = None
+    ) -> Version: ...
 
-    def rename(self, node_id: ResourceId, new_name: str) -> Node: ...
+    def rename(self, node_id: ResourceId, new_name: str, *, holding: LockClaim | None = None) -> Node: ...
 
-    def delete(self, node_id: ResourceId) -> None:
+    def delete(self, node_id: ResourceId, *, holding: LockClaim | None = None) -> None:
         """Remove the node, everything under it, and every blob they hold (versions and
-        attachments)."""
+        attachments); refused while a file in it is locked."""
         ...
 
     def store_attachment(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import unicodedata
 from collections.abc import Callable
+from datetime import datetime
 
 from core.errors import AlreadyExists, InvalidName
 
@@ -43,3 +44,19 @@ def free_name(wanted: str, is_taken: Callable[[str], bool], attempts: int = 1000
         if not is_taken(candidate):
             return candidate
     raise AlreadyExists(f"no free name near {wanted!r}")
+
+
+def conflict_copy_name(name: str, when: datetime, user: str) -> str:
+    """``Report (conflict 2026-11-21 Alice).docx``: the name of a save kept beside `name`
+    because another writer changed or held the file. The user's name is cleaned of what a
+    name may not hold and shortened so that the result fits."""
+    stem, ext = split_extension(name)
+    who = "".join(" " if char in "/\\" or unicodedata.category(char) == "Cc" else char for char in user)
+    who = " ".join(who.split()) or "unknown"
+    marker = f" (conflict {when:%Y-%m-%d} {who})"
+    while len(f"{stem}{marker}{ext}".encode()) > MAX_NAME_BYTES and len(who) > 1:
+        who = who[:-1]
+        marker = f" (conflict {when:%Y-%m-%d} {who})"
+    while len(f"{stem}{marker}{ext}".encode()) > MAX_NAME_BYTES and stem:
+        stem = stem[:-1]
+    return validate_name(f"{stem}{marker}{ext}")

@@ -9,6 +9,11 @@ Attachments are the other bytes a file owns (an editor's change log, for one): t
 same path, with an ``attachments`` row in place of the version row, and go with their file.
 So every byte Docbridge keeps is in the blob store, shared by every instance over it, and
 every blob is referenced by a version or an attachment or is an orphan the sweep removes.
+
+Every change of a file (a save, a restore, a rename, a delete) is checked against the
+file's lock (`storage.lock_rules`) with what the writer says it holds (`holding`): once
+before a body is streamed, and again inside the commit's transaction, where it counts. So
+a lock lost while a body streamed refuses the save, and nothing is stored.
 """
 
 from __future__ import annotations
@@ -25,15 +30,27 @@ from sqlalchemy import and_, delete, func, insert, select, update
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 
-from core.errors import AlreadyExists, BadRequest, NotFound, VersionConflict
+from core.errors import AlreadyExists, BadRequest, LockConflict, NotFound, VersionConflict
 from core.events import EventBus, FileCreated, FileDeleted, FileRenamed, VersionSaved
 from core.filetypes import guess_mimetype
 from core.ids import ResourceId, new_opaque_id
 from storage.interface import BlobStore
+from storage.lock_rules import Operation, decide_write, describe, holder_of, shown_lock_id
 from storage.metadata.database import is_postgresql, now_utc, utc, write_transaction
+from storage.metadata.locks import active_among, read_record
 from storage.metadata.schema import attachments, nodes, pending_blobs, spaces, versions
 from storage.names import free_name, validate_name
-from storage.types import FOLDER_MIMETYPE, Node, NodeKind, SaveOrigin, StoredBlob, Version
+from storage.types import (
+    FOLDER_MIMETYPE,
+    LockClaim,
+    LockKind,
+    Node,
+    NodeKind,
+    SaveKind,
+    SaveOrigin,
+    StoredBlob,
+    Version,
+)
 
 log = logging.getLogger(__name__)
 
@@ -188,6 +205,8 @@ class StorageService:
             source=row.source,
             comment=row.comment,
             edited=utc(row.edited_at) if row.edited_at is not None else None,
+            save_kind=SaveKind(row.save_kind) if row.save_kind else None,
+            modified_by_user=row.modified_by_user,
         )
 
     def list_versions(self, file_id: ResourceId) -> list[Version]:
@@ -289,26 +308,78 @@ class StorageService:
         *,
         expected_version: int | None = None,
         max_bytes: int | None = None,
+        holding: LockClaim | None = None,
     ) -> Version:
         with self.engine.connect() as connection:
-            _, existing = self._precondition(connection, file_id, origin, expected_version, for_update=False)
+            _, existing = self._precondition(connection, file_id, origin, expected_version, holding, for_update=False)
         if existing is not None:
             return existing
         blob = self._store_blob(content, max_bytes)
-        return self._commit_version(file_id, blob, origin, expected_version)
+        return self._commit_version(file_id, blob, origin, expected_version, holding)
+
+    def check_lock(self, node_id: ResourceId, holding: LockClaim | None, operation: Operation) -> None:
+        """Raise LockConflict when the writer holding `holding` could not do `operation` on
+        the node now. The change itself checks again when it commits."""
+        with self.engine.connect() as connection:
+            node = self._stat(connection, node_id)
+            if not node.is_folder:
+                self._check_lock(connection, node, holding, operation, now_utc(), for_update=False)
+
+    def _check_lock(
+        self,
+        connection: Connection,
+        node: Node,
+        holding: LockClaim | None,
+        operation: Operation,
+        now: Any,
+        *,
+        for_update: bool,
+    ) -> None:
+        record = read_record(connection, node.id, for_update=for_update)
+        own_version = False
+        if holding is not None and holding.kind is LockKind.SESSION and operation is Operation.CONTENT:
+            own_version = self._is_own_version(connection, node, holding)
+        decision = decide_write(record, holding, operation, now, file_size=node.size, own_version=own_version)
+        decision.raise_if_refused()
+
+    def _is_own_version(self, connection: Connection, node: Node, holding: LockClaim) -> bool:
+        """Whether the file's current version is the one the session started from, or one
+        it saved itself (under its key)."""
+        if holding.based_on is not None and node.version == holding.based_on:
+            return True
+        saved_under = connection.execute(
+            select(versions.c.lock_id).where(versions.c.node_id == node.id.opaque_id, versions.c.number == node.version)
+        ).scalar()
+        return saved_under is not None and saved_under == holding.lock_id
 
     def _commit_version(
-        self, file_id: ResourceId, blob: StoredBlob, origin: SaveOrigin, expected_version: int | None
+        self,
+        file_id: ResourceId,
+        blob: StoredBlob,
+        origin: SaveOrigin,
+        expected_version: int | None,
+        holding: LockClaim | None,
+        *,
+        shared_blob: bool = False,
     ) -> Version:
+        """Commit `blob` as the file's new version. A save that does not commit removes its
+        blob, unless the blob is `shared_blob` (a restore reuses an older version's)."""
         now = now_utc()
+
+        def discard() -> None:
+            if not shared_blob:
+                self._discard_blob(blob.key)
+
         if origin.edited_at is not None:
             # SQLite keeps times without their zone: store and compare them in UTC.
             origin = replace(origin, edited_at=origin.edited_at.astimezone(UTC))
         try:
             with write_transaction(self.engine) as connection:
-                node, existing = self._precondition(connection, file_id, origin, expected_version, for_update=True)
+                node, existing = self._precondition(
+                    connection, file_id, origin, expected_version, holding, for_update=True
+                )
                 if existing is not None:
-                    self._discard_blob(blob.key)
+                    discard()
                     return existing
                 highest = connection.execute(
                     select(func.max(versions.c.number)).where(versions.c.node_id == file_id.opaque_id)
@@ -317,7 +388,7 @@ class StorageService:
                 superseded = self._newer_edit_stored(connection, file_id, origin)
                 if superseded and not origin.comment:
                     origin = replace(origin, comment="an older edit than one already saved; kept in history")
-                self._insert_version(connection, file_id.opaque_id, number, blob, origin, now)
+                self._insert_version(connection, file_id.opaque_id, number, blob, origin, now, holding)
                 makes_current = not origin.recovered and not superseded
                 if makes_current:
                     connection.execute(
@@ -327,7 +398,7 @@ class StorageService:
                     )
                 current = number if makes_current else node.version
         except IntegrityError:
-            self._discard_blob(blob.key)
+            discard()
             with self.engine.connect() as connection:
                 node = self._require_file(connection, file_id)
                 existing = self._deduplicated(connection, file_id, origin, node.version)
@@ -335,7 +406,7 @@ class StorageService:
                 return existing
             raise VersionConflict("another save happened at the same time", expected_version, node.version) from None
         except BaseException:
-            self._discard_blob(blob.key)
+            discard()
             raise
         self.events.publish(
             VersionSaved(file_id, number, blob.size, origin.author_id, origin.source, origin.recovered)
@@ -353,6 +424,8 @@ class StorageService:
             source=origin.source,
             comment=origin.comment,
             edited=origin.edited_at,
+            save_kind=origin.save_kind,
+            modified_by_user=origin.modified_by_user,
         )
 
     def _newer_edit_stored(self, connection: Connection, file_id: ResourceId, origin: SaveOrigin) -> bool:
@@ -376,16 +449,23 @@ class StorageService:
         file_id: ResourceId,
         origin: SaveOrigin,
         expected_version: int | None,
+        holding: LockClaim | None,
         *,
         for_update: bool,
     ) -> tuple[Node, Version | None]:
         """The file, and the version an identical earlier save made (a replay) or None when
-        the save may go ahead; VersionConflict when the caller expected another version."""
+        the save may go ahead; VersionConflict when the caller expected another version,
+        LockConflict when the writer does not hold the lock the save needs. A recovered
+        version never becomes current, so it needs none."""
         node = self._require_file(connection, file_id, for_update=for_update)
         existing = self._deduplicated(connection, file_id, origin, node.version)
-        if existing is None and expected_version is not None and node.version != expected_version:
+        if existing is not None:
+            return node, existing
+        if not origin.recovered:
+            self._check_lock(connection, node, holding, Operation.CONTENT, now_utc(), for_update=for_update)
+        if expected_version is not None and node.version != expected_version:
             raise VersionConflict("the file has changed", expected_version, node.version)
-        return node, existing
+        return node, None
 
     def _deduplicated(
         self, connection: Connection, file_id: ResourceId, origin: SaveOrigin, current: int
@@ -407,6 +487,7 @@ class StorageService:
         blob: StoredBlob,
         origin: SaveOrigin,
         now: Any,
+        holding: LockClaim | None = None,
     ) -> None:
         connection.execute(
             insert(versions).values(
@@ -423,6 +504,9 @@ class StorageService:
                 comment=origin.comment,
                 created_at=now,
                 edited_at=origin.edited_at,
+                lock_id=holding.lock_id if holding is not None else None,
+                save_kind=origin.save_kind.value if origin.save_kind is not None else None,
+                modified_by_user=origin.modified_by_user,
             )
         )
         connection.execute(delete(pending_blobs).where(pending_blobs.c.blob_key == blob.key))
@@ -505,25 +589,33 @@ class StorageService:
             raise NotFound("no such attachment")
         return self.blobs.open(key)
 
-    def restore_version(self, file_id: ResourceId, number: int, origin: SaveOrigin) -> Version:
+    def restore_version(
+        self, file_id: ResourceId, number: int, origin: SaveOrigin, *, holding: LockClaim | None = None
+    ) -> Version:
         """Make a copy of version `number` the new current version; history is kept."""
         old, blob_key = self.version_blob(file_id, number)
         # Blobs are immutable, so the new version can share the old one's blob.
         blob = StoredBlob(key=blob_key, size=old.size, sha256=old.sha256)
-        return self._commit_version(file_id, blob, origin, None)
+        return self._commit_version(file_id, blob, origin, None, holding, shared_blob=True)
 
-    def rename(self, node_id: ResourceId, new_name: str) -> Node:
+    def rename(self, node_id: ResourceId, new_name: str, *, holding: LockClaim | None = None) -> Node:
+        """Rename a file or folder; the id stays. A file's modified time is when its content
+        last changed, so a rename leaves it (WOPI clients compare it to detect changes)."""
         validate_name(new_name)
         try:
             with write_transaction(self.engine) as connection:
                 node = self._stat(connection, node_id, for_update=True)
                 if node.parent_id is None:
                     raise BadRequest("a space's root folder cannot be renamed")
+                if not node.is_folder:
+                    self._check_lock(connection, node, holding, Operation.RENAME, now_utc(), for_update=True)
                 if node.name == new_name:
                     return node
                 self._ensure_free(connection, node.parent_id, new_name)
-                values: dict[str, Any] = {"name": new_name, "modified_at": now_utc()}
-                if not node.is_folder:
+                values: dict[str, Any] = {"name": new_name}
+                if node.is_folder:
+                    values["modified_at"] = now_utc()
+                else:
                     values["mimetype"] = guess_mimetype(new_name)
                 connection.execute(update(nodes).where(nodes.c.id == node_id.opaque_id).values(**values))
         except IntegrityError:
@@ -531,12 +623,19 @@ class StorageService:
         self.events.publish(FileRenamed(node_id, node.name, new_name))
         return self.stat(node_id)
 
-    def delete(self, node_id: ResourceId) -> None:
+    def delete(self, node_id: ResourceId, *, holding: LockClaim | None = None) -> None:
+        """Delete a file, or a folder with everything in it. Refused (LockConflict) while
+        the file, or any file in the folder, is locked by another writer."""
         with write_transaction(self.engine) as connection:
             node = self._stat(connection, node_id, for_update=True)
             if node.parent_id is None:
                 raise BadRequest("a space's root folder cannot be deleted")
+            now = now_utc()
+            if not node.is_folder:
+                self._check_lock(connection, node, holding, Operation.DELETE, now, for_update=True)
             subtree = self._subtree_ids(connection, node_id.opaque_id)
+            if node.is_folder:
+                self._refuse_locked_content(connection, node, subtree, now)
             keys: set[str] = set()
             for table in (versions, attachments):
                 keys.update(
@@ -548,6 +647,14 @@ class StorageService:
                 connection.execute(delete(nodes).where(nodes.c.id == opaque_id))
         self.delete_unreferenced_blobs(keys)
         self.events.publish(FileDeleted(node_id, node.name))
+
+    def _refuse_locked_content(self, connection: Connection, folder: Node, subtree: list[str], now: Any) -> None:
+        ids = [ResourceId(self.storage_id, folder.id.space_id, opaque_id) for opaque_id in subtree[1:]]
+        held = active_among(connection, ids, now)
+        if held:
+            lock = held[0]
+            reason = f"a file in the folder is {describe(lock)}"
+            raise LockConflict(reason, shown_lock_id(lock), reason, holder_of(lock))
 
     def _subtree_ids(self, connection: Connection, root_opaque_id: str) -> list[str]:
         """The node and everything under it, parents before children."""

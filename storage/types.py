@@ -43,6 +43,15 @@ class Node:
         return ext.lower() if dot and stem else ""
 
 
+class SaveKind(enum.StrEnum):
+    """Why an editor saved, where it says: on its own timer, when the last editor left, or
+    because someone asked (a Save button, a command)."""
+
+    AUTOSAVE = "autosave"
+    EXIT_SAVE = "exit-save"
+    SAVE = "save"
+
+
 @dataclass(frozen=True, slots=True)
 class Version:
     """One stored state of a file. A recovered version is listed but never became current;
@@ -61,6 +70,8 @@ class Version:
     source: str
     comment: str
     edited: datetime | None = None
+    save_kind: SaveKind | None = None
+    modified_by_user: bool | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,7 +82,11 @@ class SaveOrigin:
     `edited_at` is when the edit this save carries was made, as the editor reports it
     (ONLYOFFICE's ``lastsave``). Saves that carry one are ordered by it, not by when they
     arrive: a save whose edit is older than one already stored for the file is kept in
-    history and never becomes current."""
+    history and never becomes current.
+
+    `save_kind` and `modified_by_user` record what the editor said about the save
+    (Collabora's ``X-COOL-WOPI-IsAutosave``/``IsExitSave``/``IsModifiedByUser``, the
+    ONLYOFFICE callback status); None where it said nothing."""
 
     author_id: str | None
     author_name: str
@@ -80,6 +95,8 @@ class SaveOrigin:
     recovered: bool = False
     comment: str = ""
     edited_at: datetime | None = None
+    save_kind: SaveKind | None = None
+    modified_by_user: bool | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -170,12 +187,52 @@ class Share:
     created: datetime
 
 
+class LockKind(enum.StrEnum):
+    """What holds a file's lock."""
+
+    WOPI = "wopi"  # a WOPI client's lock (Lock, RefreshLock, UnlockAndRelock); lock_id is its string
+    SESSION = "session"  # an editor session shared by its co-editors (ONLYOFFICE); lock_id is its document key
+
+
 @dataclass(frozen=True, slots=True)
 class Lock:
-    """A lock on a file, as WOPI and the editors see it. `lock_id` is opaque (≤ 1024 chars)."""
+    """The one lock a file has, whoever took it. `lock_id` is opaque (≤ 1024 chars): a WOPI
+    client's lock string, or the document key of an editing session. `user_id` and
+    `user_name` name who took it (for a session: who opened it first)."""
 
     file_id: ResourceId
     lock_id: str
     app_name: str
     user_id: str | None
     expires_at: datetime
+    kind: LockKind = LockKind.WOPI
+    user_name: str = ""
+    created_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class LockClaim:
+    """What a writer holds when it changes a file, for the lock check (`storage.lock_rules`).
+
+    No claim (None where a `holding` parameter takes one) is a writer that holds no lock:
+    the file API, the web UI, a PutRelativeFile target; it may change only unlocked files.
+    A WOPI claim presents the client's ``X-WOPI-Lock`` (None when it sent none); a session
+    claim presents the editing session's document key and `based_on`, the latest version
+    the session knows to be its starting point or its own save. `grace_seconds` is how long
+    after its lock ended a WOPI client's save with that lock is still accepted (the unlock
+    and save race)."""
+
+    kind: LockKind
+    lock_id: str | None
+    app_name: str
+    user_id: str | None
+    based_on: int | None = None
+    grace_seconds: float = 0.0
+
+    @classmethod
+    def wopi(cls, lock_id: str | None, app_name: str, user_id: str | None, *, grace_seconds: float = 0.0) -> LockClaim:
+        return cls(LockKind.WOPI, lock_id or None, app_name, user_id, grace_seconds=grace_seconds)
+
+    @classmethod
+    def session(cls, key: str, app_name: str, user_id: str | None, *, based_on: int | None = None) -> LockClaim:
+        return cls(LockKind.SESSION, key, app_name, user_id, based_on=based_on)

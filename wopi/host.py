@@ -9,13 +9,18 @@ Access tokens: the WOPISrc is shared by every configured WOPI app, so a token is
 when it verifies for the audience of any configured app (``app:<name>``), or for the
 validator audience that ``flask wopi test-file`` issues. The audience that verified names
 the app whose proof keys the request must carry.
+
+Locks: a WOPI lock is the file's one lock (`storage.locks.LockBroker`), shared with every
+other writer. Lock, RefreshLock, Unlock, UnlockAndRelock and GetLock follow `wopi.locks`;
+PutFile, RenameFile, DeleteFile and PutRelativeFile targets are checked by storage with
+the lock the client presents, before the body is read and again when the change commits.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import IO, Any, BinaryIO, cast
 from urllib.parse import quote, urlencode
@@ -33,6 +38,7 @@ from core.errors import (
     NotImplementedFeature,
     ServerError,
     Unauthenticated,
+    VersionConflict,
 )
 from core.ids import ResourceId
 from core.tokens import AccessGrant, TokenService, ViewMode, token_tail
@@ -40,13 +46,14 @@ from core.urls import origin_of
 from registry.providers import audience_for
 from storage.access import Access, Principal, principal_from_grant
 from storage.interface import Storage
+from storage.lock_rules import Operation, holder_of, may_join
+from storage.locks import LockBroker
 from storage.metadata.database import now_utc
 from storage.metadata.links import LinkStore
-from storage.metadata.locks import LockStore
 from storage.metadata.users import UserStore
 from storage.names import free_name
-from storage.types import Lock, Node, SaveOrigin, Version
-from wopi import locks
+from storage.types import Lock, LockClaim, LockKind, Node, SaveOrigin, Version
+from wopi import cool, locks
 from wopi.checkfileinfo import Caller, HostUrls, check_file_info
 from wopi.client import WopiClients
 from wopi.proofkeys import ProofKeys, ProofResult, verify_proof
@@ -79,6 +86,22 @@ class RelativeTargetExists(Conflict):
 
 class InvalidFileName(BadRequest):
     """RenameFile: the name cannot be used; the reason goes to X-WOPI-InvalidFileNameError."""
+
+
+class ExternallyModified(Conflict):
+    """PutFile: the file changed since the client loaded it (``X-COOL-WOPI-Timestamp``):
+    409 with ``{"COOLStatusCode": 1010}``."""
+
+
+@dataclass(frozen=True, slots=True)
+class PutFileHeaders:
+    """What a client says with its PutFile besides the lock (Collabora's headers; None
+    when absent)."""
+
+    timestamp: str | None = None
+    is_autosave: str | None = None
+    is_exit_save: str | None = None
+    is_modified_by_user: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,7 +153,7 @@ class WopiHost:
         tokens: TokenService,
         users: UserStore,
         links: LinkStore,
-        locks: LockStore,
+        locks: LockBroker,
         clients: WopiClients,
         user_info: UserInfoStore,
         external_apps: Callable[[], Iterable[str]],
@@ -257,10 +280,17 @@ class WopiHost:
     def _current_lock(self, file_id: ResourceId) -> Lock | None:
         return self.locks.get(file_id, self.clock())
 
+    def _claim(self, session: WopiSession, lock_id: str | None) -> LockClaim:
+        """What this client holds: the lock it presents, with the unlock/save grace."""
+        return LockClaim.wopi(
+            lock_id, session.app_name, session.grant.user_id, grace_seconds=self.settings.wopi.unlock_grace_seconds
+        )
+
     @staticmethod
     def _raise_conflict(decision: locks.LockDecision) -> None:
         if decision.is_conflict:
-            raise LockConflict(decision.reason, decision.current_lock, decision.reason)
+            holder = holder_of(decision.holder) if decision.holder is not None else None
+            raise LockConflict(decision.reason, decision.current_lock, decision.reason, holder)
 
     # --- operations ---------------------------------------------------------------------
 
@@ -273,10 +303,15 @@ class WopiHost:
             except NotFound:
                 folder_name = ""
         grant = session.grant
+        view_mode = session.view_mode
+        if view_mode is ViewMode.WRITE and not may_join(self._current_lock(node.id), session.app_name):
+            # Another app holds the file (an ONLYOFFICE session, another WOPI client): this
+            # client opens it read-only instead of failing its Lock.
+            view_mode = ViewMode.READ
         caller = Caller(
             user_id=grant.user_id,
             display_name=str(grant.claims.get("name") or ""),
-            view_mode=session.view_mode,
+            view_mode=view_mode,
             is_anonymous=grant.link_id is not None,
             can_write_relative=self._can_write_relative(session, node),
             user_info=self.user_info.get(grant.user_id),
@@ -295,17 +330,44 @@ class WopiHost:
                 raise PreconditionFailed(f"the file is {node.size} bytes, more than {limit}")
         return self.storage.open_version(session.file_id)
 
-    def put_file(self, session: WopiSession, lock_id: str | None, content: IO[bytes]) -> Version:
+    def put_file(
+        self, session: WopiSession, lock_id: str | None, content: IO[bytes], headers: PutFileHeaders | None = None
+    ) -> tuple[Version, Node]:
         """PutFile: a new version, streamed, when the lock matches (or the file is empty
-        and unlocked)."""
+        and unlocked, or the lock was released by this app and user less than
+        ``wopi.unlock_grace_seconds`` ago). The lock is checked before the body is read and
+        again when the version commits: a lock lost meanwhile stores nothing.
+
+        With ``X-COOL-WOPI-Timestamp``, the file must still be at the modified time the
+        client names, also at the commit (ExternallyModified otherwise). Answers the new
+        version and the file as it is now (its LastModifiedTime goes back to the client)."""
         self._require_write(session)
         node = self._file(session)
-        decision = locks.decide_put_file(self._current_lock(session.file_id), lock_id, node.size, self.clock())
-        self._raise_conflict(decision)
-        limit = self.settings.storage.max_upload_bytes or None
-        return self.storage.write_version(
-            session.file_id, cast(BinaryIO, content), session.origin, expected_version=None, max_bytes=limit
+        given = headers or PutFileHeaders()
+        expected: int | None = None
+        if given.timestamp is not None:
+            if not cool.timestamp_matches(given.timestamp, node.modified):
+                raise ExternallyModified("the file was changed since the editor loaded it")
+            expected = node.version
+        is_autosave = cool.parse_flag(given.is_autosave)
+        origin = replace(
+            session.origin,
+            save_kind=cool.save_kind(is_autosave, cool.parse_flag(given.is_exit_save)),
+            modified_by_user=cool.parse_flag(given.is_modified_by_user),
         )
+        limit = self.settings.storage.max_upload_bytes or None
+        try:
+            version = self.storage.write_version(
+                session.file_id,
+                cast(BinaryIO, content),
+                origin,
+                expected_version=expected,
+                max_bytes=limit,
+                holding=self._claim(session, lock_id),
+            )
+        except VersionConflict:
+            raise ExternallyModified("the file was changed while the editor saved it") from None
+        return version, self.storage.stat(session.file_id)
 
     def lock(self, session: WopiSession, lock_id: str | None, old_lock: str | None) -> Node:
         """Lock, or UnlockAndRelock when X-WOPI-OldLock is present."""
@@ -313,7 +375,15 @@ class WopiHost:
         new_id = locks.validate_lock_id(lock_id)
         node = self._file(session)
         expires = locks.lock_expiry(self.clock(), self.settings.wopi.lock_seconds)
-        wanted = Lock(session.file_id, new_id, session.app_name, session.grant.user_id, expires)
+        wanted = Lock(
+            session.file_id,
+            new_id,
+            session.app_name,
+            session.grant.user_id,
+            expires,
+            LockKind.WOPI,
+            session.principal.display_name or session.principal.name,
+        )
         if old_lock is not None:
             old_id = locks.validate_lock_id(old_lock, "X-WOPI-OldLock")
 
@@ -333,7 +403,9 @@ class WopiHost:
 
     def get_lock(self, session: WopiSession) -> tuple[str, Node]:
         node = self._file(session)
-        return locks.current_lock_id(self._current_lock(session.file_id), self.clock()), node
+        decision = locks.decide_get_lock(self._current_lock(session.file_id), self.clock())
+        self._raise_conflict(decision)
+        return decision.current_lock, node
 
     def refresh_lock(self, session: WopiSession, lock_id: str | None) -> Node:
         self._require_write(session)
@@ -344,7 +416,7 @@ class WopiHost:
         def refresh(current: Lock | None) -> Lock | None:
             self._raise_conflict(locks.decide_refresh(current, presented, self.clock()))
             assert current is not None
-            return Lock(current.file_id, current.lock_id, current.app_name, current.user_id, expires)
+            return replace(current, expires_at=expires)
 
         self.locks.update(session.file_id, refresh, self.clock())
         return node
@@ -367,19 +439,20 @@ class WopiHost:
         node = self._file(session)
         if requested_header is None:
             raise InvalidFileName("missing X-WOPI-RequestedName")
-        self._raise_conflict(locks.decide_rename(self._current_lock(session.file_id), lock_id, self.clock()))
+        claim = self._claim(session, lock_id)
+        self.storage.check_lock(node.id, claim, Operation.RENAME)  # the lock before the name, as WOPI orders them
         requested = decode_header_name(requested_header, "X-WOPI-RequestedName")
         try:
             new_name = renamed(node.name, requested)
-            self.storage.rename(node.id, new_name)
+            self.storage.rename(node.id, new_name, holding=claim)
         except (InvalidName, AlreadyExists) as error:
             raise InvalidFileName(error.message) from error
         return requested
 
     def delete(self, session: WopiSession) -> None:
+        """DeleteFile: never while the file is locked (it carries no lock to present)."""
         self._require_write(session)
         node = self._file(session)
-        self._raise_conflict(locks.decide_delete(self._current_lock(session.file_id), self.clock()))
         self.storage.delete(node.id)
 
     def put_user_info(self, session: WopiSession, body: bytes) -> None:
@@ -428,7 +501,8 @@ class WopiHost:
             if existing is not None:
                 if existing.is_folder:
                     raise RelativeTargetExists("a folder has that name", encode_header_name(free_name(target.name, taken)))
-                self._raise_conflict(locks.decide_overwrite(self._current_lock(existing.id), self.clock()))
+                # The target is another file: this client holds no lock on it, so it is
+                # replaced only while nobody holds it (checked again at the commit).
                 storage.write_version(existing.id, content, session.origin, expected_version=None, max_bytes=limit)
                 created = storage.stat(existing.id)
             else:

@@ -1,9 +1,14 @@
-"""WOPI lock rules as pure functions: (current lock or None, presented ids, now) → decision.
+"""WOPI's own lock operations as pure functions: (current lock or None, presented ids, now)
+→ decision, over the one lock record every writer shares (`storage.types.Lock`).
 
-The rules follow the WOPI operations Lock, UnlockAndRelock, RefreshLock, Unlock, GetLock and
-the lock checks of PutFile, RenameFile, DeleteFile and PutRelativeFile (overwrite). An
-expired lock counts as no lock. A conflict always carries the current lock id ("" when the
-file is unlocked), which the view sends back as ``X-WOPI-Lock`` with a 409.
+The rules follow the WOPI operations Lock, UnlockAndRelock, RefreshLock, Unlock and
+GetLock. An expired lock counts as no lock. Only a WOPI lock can be refreshed, replaced or
+released by a WOPI client; a file held by an editing session (another interface) answers
+every one of them with a conflict that names the holder. A conflict carries the lock id the
+client may see: the current WOPI lock, "" when unlocked or held by another interface.
+
+Whether a WOPI client may save, rename or delete is the storage's rule for every writer
+(`storage.lock_rules`), checked again when the change commits.
 """
 
 from __future__ import annotations
@@ -13,7 +18,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from core.errors import BadRequest
-from storage.types import Lock
+from storage.lock_rules import describe, shown_lock_id
+from storage.types import Lock, LockKind
 
 MAX_LOCK_ID_LENGTH = 1024
 
@@ -34,10 +40,16 @@ class LockDecision:
     action: LockAction
     current_lock: str = ""
     reason: str = ""
+    holder: Lock | None = None  # who holds the file, on a conflict with a lock
 
     @property
     def is_conflict(self) -> bool:
         return self.action is LockAction.CONFLICT
+
+    @property
+    def other_interface(self) -> bool:
+        """The file is held by something other than a WOPI client (X-WOPI-LockedByOtherInterface)."""
+        return self.holder is not None and self.holder.kind is not LockKind.WOPI
 
 
 def active_lock(current: Lock | None, now: datetime) -> Lock | None:
@@ -61,15 +73,21 @@ def validate_lock_id(lock_id: str | None, header: str = "X-WOPI-Lock") -> str:
 
 
 def _conflict(held: Lock | None, reason: str) -> LockDecision:
-    return LockDecision(LockAction.CONFLICT, held.lock_id if held else "", reason)
+    if held is not None and held.kind is not LockKind.WOPI:
+        reason = f"the file is {describe(held)}"
+    return LockDecision(LockAction.CONFLICT, shown_lock_id(held), reason, held)
+
+
+def _is_wopi_lock(held: Lock, lock_id: str) -> bool:
+    return held.kind is LockKind.WOPI and held.lock_id == lock_id
 
 
 def decide_lock(current: Lock | None, requested: str, now: datetime) -> LockDecision:
-    """Lock: unlocked → grant; same id → refresh; another id → conflict."""
+    """Lock: unlocked → grant; same id → refresh; another id, or another interface → conflict."""
     held = active_lock(current, now)
     if held is None:
         return LockDecision(LockAction.GRANT)
-    if held.lock_id == requested:
+    if _is_wopi_lock(held, requested):
         return LockDecision(LockAction.REFRESH, held.lock_id)
     return _conflict(held, "the file is locked by another session")
 
@@ -81,7 +99,7 @@ def decide_unlock_and_relock(
     held = active_lock(current, now)
     if held is None:
         return _conflict(None, "the file is not locked")
-    if held.lock_id != old_lock:
+    if not _is_wopi_lock(held, old_lock):
         return _conflict(held, "X-WOPI-OldLock does not match the current lock")
     return LockDecision(LockAction.REPLACE, held.lock_id)
 
@@ -90,7 +108,7 @@ def _holder_only(current: Lock | None, lock_id: str, now: datetime, action: Lock
     held = active_lock(current, now)
     if held is None:
         return _conflict(None, "the file is not locked")
-    if held.lock_id != lock_id:
+    if not _is_wopi_lock(held, lock_id):
         return _conflict(held, "the lock does not match")
     return LockDecision(action, held.lock_id)
 
@@ -105,51 +123,13 @@ def decide_unlock(current: Lock | None, lock_id: str, now: datetime) -> LockDeci
     return _holder_only(current, lock_id, now, LockAction.RELEASE)
 
 
-def decide_put_file(
-    current: Lock | None,
-    lock_id: str | None,
-    file_size: int,
-    now: datetime,
-) -> LockDecision:
-    """PutFile: locked → the lock must match; unlocked → only a 0-byte file may be written
-    (how a WOPI client fills a file it has just created)."""
+def decide_get_lock(current: Lock | None, now: datetime) -> LockDecision:
+    """GetLock: the WOPI lock id, or "" when unlocked. A file held by another interface has
+    no lock a WOPI client could use: 409 with an empty X-WOPI-Lock, as WOPI prescribes for
+    a lock that is not representable as a WOPI lock."""
     held = active_lock(current, now)
     if held is None:
-        if file_size == 0:
-            return LockDecision(LockAction.ALLOW)
-        return _conflict(None, "the file is not locked and not empty")
-    if held.lock_id != lock_id:
-        return _conflict(held, "the lock does not match")
+        return LockDecision(LockAction.ALLOW, "")
+    if held.kind is not LockKind.WOPI:
+        return _conflict(held, "")
     return LockDecision(LockAction.ALLOW, held.lock_id)
-
-
-def decide_rename(current: Lock | None, lock_id: str | None, now: datetime) -> LockDecision:
-    """RenameFile: an unlocked file may be renamed; a locked one only with its lock."""
-    held = active_lock(current, now)
-    if held is None:
-        return LockDecision(LockAction.ALLOW)
-    if held.lock_id != lock_id:
-        return _conflict(held, "the lock does not match")
-    return LockDecision(LockAction.ALLOW, held.lock_id)
-
-
-def decide_delete(current: Lock | None, now: datetime) -> LockDecision:
-    """DeleteFile: a locked file is never deleted."""
-    held = active_lock(current, now)
-    if held is not None:
-        return _conflict(held, "the file is locked")
-    return LockDecision(LockAction.ALLOW)
-
-
-def decide_overwrite(current: Lock | None, now: datetime) -> LockDecision:
-    """PutRelativeFile with overwrite: an existing target that is locked is not replaced."""
-    held = active_lock(current, now)
-    if held is not None:
-        return _conflict(held, "the target file is locked")
-    return LockDecision(LockAction.ALLOW)
-
-
-def current_lock_id(current: Lock | None, now: datetime) -> str:
-    """GetLock: the lock id, or "" when unlocked."""
-    held = active_lock(current, now)
-    return held.lock_id if held else ""

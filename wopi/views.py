@@ -6,8 +6,10 @@ the operation named by ``X-WOPI-Override`` runs through the `FILE_OPERATIONS` ta
 
 Status codes: 200 success; 400 bad input (with ``X-WOPI-InvalidFileNameError`` for
 RenameFile); 401 bad, expired or read-only token for a change; 404 no such file; 409 lock
-mismatch (``X-WOPI-Lock`` holds the current lock, "" when unlocked) or a taken
-PutRelativeFile name (``X-WOPI-ValidRelativeTarget``); 412 GetFile larger than
+mismatch (``X-WOPI-Lock`` holds the current lock, "" when unlocked or held by another
+interface, then with ``X-WOPI-LockedByOtherInterface: true``; ``X-WOPI-LockFailureReason``
+names the holder), a file changed since Collabora loaded it (body ``{"COOLStatusCode":
+1010}``) or a taken PutRelativeFile name (``X-WOPI-ValidRelativeTarget``); 412 GetFile larger than
 ``X-WOPI-MaxExpectedSize``; 413 upload over ``storage.max_upload_bytes``; 500 proof check
 failed; 501 unknown override or PutRelativeFile not allowed.
 """
@@ -32,9 +34,20 @@ from core.errors import (
 )
 from core.ids import parse_resource_id
 from server.errors import STATUSES, ErrorStatus, ErrorTable, status_of
-from wopi.checkfileinfo import item_version
+from storage.types import LockKind
+from wopi.checkfileinfo import iso_utc, item_version
 from wopi.client import WopiClients
-from wopi.host import InvalidFileName, PreconditionFailed, ProofHeaders, RelativeTargetExists, WopiHost, WopiSession
+from wopi.cool import DOCUMENT_CHANGED
+from wopi.host import (
+    ExternallyModified,
+    InvalidFileName,
+    PreconditionFailed,
+    ProofHeaders,
+    PutFileHeaders,
+    RelativeTargetExists,
+    WopiHost,
+    WopiSession,
+)
 
 log = logging.getLogger(__name__)
 
@@ -204,8 +217,18 @@ def get_file(file_id: str) -> Response:
 
 
 def _put_file(session: WopiSession) -> Response:
-    version = runtime().host.put_file(session, request.headers.get("X-WOPI-Lock"), request.stream)
-    return _ok(str(version.number))
+    headers = request.headers
+    cool = PutFileHeaders(
+        timestamp=headers.get("X-COOL-WOPI-Timestamp"),
+        is_autosave=headers.get("X-COOL-WOPI-IsAutosave"),
+        is_exit_save=headers.get("X-COOL-WOPI-IsExitSave"),
+        is_modified_by_user=headers.get("X-COOL-WOPI-IsModifiedByUser"),
+    )
+    version, node = runtime().host.put_file(session, headers.get("X-WOPI-Lock"), request.stream, cool)
+    # Collabora sends this LastModifiedTime back with its next save (X-COOL-WOPI-Timestamp).
+    response = jsonify(LastModifiedTime=iso_utc(node.modified))
+    response.headers["X-WOPI-ItemVersion"] = str(version.number)
+    return response
 
 
 CONTENT_OPERATIONS: dict[WopiOverride, Callable[[WopiSession], Response]] = {WopiOverride.PUT: _put_file}
@@ -230,6 +253,7 @@ WOPI_STATUSES: ErrorTable = {
     Unauthenticated: ErrorStatus(401, "UNAUTHENTICATED"),
     AccessDenied: ErrorStatus(401, "UNAUTHENTICATED"),
     AlreadyExists: ErrorStatus(409, "CONFLICT"),
+    LockConflict: ErrorStatus(409, "CONFLICT"),
     PreconditionFailed: ErrorStatus(412, "PRECONDITION_FAILED"),
 }
 
@@ -237,10 +261,15 @@ WOPI_STATUSES: ErrorTable = {
 @blueprint.errorhandler(DocbridgeError)
 def wopi_error(error: DocbridgeError) -> Response:
     answer = status_of(error, WOPI_STATUSES)
-    response = jsonify(code=answer.code, message=error.message)
+    if isinstance(error, ExternallyModified):
+        response = jsonify(COOLStatusCode=DOCUMENT_CHANGED)
+    else:
+        response = jsonify(code=answer.code, message=error.message)
     if isinstance(error, LockConflict):
         response.headers["X-WOPI-Lock"] = error.current_lock
         response.headers["X-WOPI-LockFailureReason"] = _header_text(error.reason)
+        if error.holder is not None and error.holder.kind != LockKind.WOPI:
+            response.headers["X-WOPI-LockedByOtherInterface"] = "true"
     elif isinstance(error, RelativeTargetExists):
         response.headers["X-WOPI-ValidRelativeTarget"] = error.valid_target
     elif isinstance(error, InvalidFileName):

@@ -106,6 +106,13 @@ versions = Table(
     # When the edit this version holds was made, as the editor reported it (ONLYOFFICE's
     # lastsave); saves are made current in this order, not in the order they arrive.
     Column("edited_at", DateTime(timezone=True), nullable=True),
+    # The lock the writer held (a WOPI lock string, a session's document key): a session
+    # recognises its own saves by it. NULL for writers that hold none.
+    Column("lock_id", String(1024), nullable=True),
+    # What the editor said about the save: autosave, exit-save or save; and whether the
+    # user changed anything (Collabora). NULL where it said nothing.
+    Column("save_kind", String(16), nullable=True),
+    Column("modified_by_user", Boolean, nullable=True),
     UniqueConstraint("node_id", "number", name="uq_versions_node_number"),
     UniqueConstraint("node_id", "dedupe_key", name="uq_versions_node_dedupe"),
 )
@@ -146,6 +153,9 @@ links = Table(
     Column("created_at", DateTime(timezone=True), nullable=False),
 )
 
+# One row per file that was ever locked: the lock it has, or had (released_at set, or
+# expires_at past). Every writer's lock: a WOPI client's (kind "wopi") or an editing
+# session's (kind "session", lock_id its document key).
 locks = Table(
     "locks",
     metadata,
@@ -155,6 +165,9 @@ locks = Table(
     Column("user_id", String(64), nullable=True),
     Column("expires_at", DateTime(timezone=True), nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("kind", String(16), nullable=False, server_default="wopi"),
+    Column("user_name", String(255), nullable=False, server_default=""),
+    Column("released_at", DateTime(timezone=True), nullable=True),
 )
 
 groups = Table(

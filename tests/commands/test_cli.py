@@ -75,3 +75,22 @@ def test_token_for_unknown_user(app: Flask) -> None:
 def test_storage_gc_reports(app: Flask) -> None:
     code, output = run(app, "storage", "gc", "--grace-seconds", "0")
     assert code == 0 and output.strip() == "removed 0 orphan blob(s)"
+
+
+def test_lock_list_and_release(app: Flask, client: FlaskClient, alice: TestUser) -> None:
+    from datetime import timedelta
+
+    from storage.metadata.database import now_utc
+    from storage.types import Lock, LockKind
+
+    assert run(app, "lock", "list") == (0, "no file is locked\n")
+    file_id = upload(client, alice, alice.home_id, "held.docx", b"x")
+    node_id = parse_resource_id(file_id)
+    held = Lock(node_id, "doc-key", "OnlyOffice", alice.id, now_utc() + timedelta(minutes=5), LockKind.SESSION, "Alice")
+    services_of(app).locks.update(node_id, lambda _current: held)
+    code, output = run(app, "lock", "list")
+    assert code == 0 and output.split("\t")[:5] == [file_id, "held.docx", "OnlyOffice", "Alice", "session"]
+    assert run(app, "lock", "release", file_id) == (0, "released the lock of OnlyOffice (Alice, session) on held.docx\n")
+    assert run(app, "lock", "release", file_id) == (0, "held.docx was not locked\n")
+    code, output = run(app, "lock", "release", "not-an-id")
+    assert code == 1 and "Error" in output

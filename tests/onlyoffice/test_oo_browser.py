@@ -118,3 +118,33 @@ def test_wrong_document_server_address_shows_a_message(start_docbridge: Any, pag
     _post_launch(page, docbridge.launch(alice, file_id))
     _poll(page, "document.getElementById('docbridge-message').textContent.length > 0")
     assert "could not be loaded" in page.inner_text("#docbridge-message")
+
+
+def test_the_editor_page_renews_its_lock_and_says_when_the_file_was_taken(docbridge: Docbridge, page: Page) -> None:
+    alice = docbridge.user("alice")
+    file_id = docbridge.upload(alice, "Minutes.docx", b"PK-v1")
+    _post_launch(page, docbridge.launch(alice, file_id))
+    assert _wait_ready(page)["status"] == "ready"
+
+    def lock() -> Any:
+        return docbridge.client.get(f"/api/v1/files/{file_id}", headers=alice.auth).get_json()["lock"]
+
+    before = lock()
+    assert before["kind"] == "session" and before["user"] == "alice"
+    time.sleep(0.01)
+    page.evaluate("window.docbridgeHeartbeat()")
+    _poll(page, "true")
+    deadline = time.monotonic() + 10
+    while lock()["expires_at"] <= before["expires_at"]:
+        assert time.monotonic() < deadline, "the heartbeat did not renew the lock"
+        time.sleep(0.05)
+    # An admin frees the file and someone uploads a new version: the page says what happens now.
+    assert docbridge.app.test_cli_runner().invoke(args=["lock", "release", file_id]).exit_code == 0
+    uploaded = docbridge.client.put(f"/api/v1/containers/{alice.home_id}/files/Minutes.docx", data=b"PK-v2",
+                                    headers=alice.auth)
+    assert uploaded.status_code == 200
+    page.evaluate("window.docbridgeHeartbeat()")
+    _poll(page, "document.getElementById('docbridge-message').textContent.length > 0")
+    assert page.locator("#docbridge-message").text_content() == (
+        "The file was changed by another writer during the editing session."
+        " Your changes will be kept in a copy next to the file.")

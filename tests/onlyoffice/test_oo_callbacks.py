@@ -55,6 +55,33 @@ def test_decision_table(status: int, fields: dict[str, Any], current: str | None
     assert decision.stores_bytes is (action in (CallbackAction.SAVE, CallbackAction.RECOVER))
 
 
+SPENT_TABLE = [
+    # status, fields, handled, can write -> action, error
+    (2, SAVE_FIELDS, False, True, CallbackAction.CONFLICT_COPY, 0),
+    (6, SAVE_FIELDS, False, True, CallbackAction.CONFLICT_COPY, 0),
+    (2, SAVE_FIELDS, True, True, CallbackAction.REPLAY, 0),
+    (2, SAVE_FIELDS, False, False, CallbackAction.FORBIDDEN, 1),
+    (2, {**SAVE_FIELDS, "notmodified": True}, False, True, CallbackAction.STALE, 1),
+    (3, SAVE_FIELDS, False, True, CallbackAction.STALE, 1),
+    (1, {"users": ["alice"]}, False, True, CallbackAction.ACKNOWLEDGE, 0),
+    (4, {}, False, True, CallbackAction.ACKNOWLEDGE, 0),
+]
+
+
+@pytest.mark.parametrize(("status", "fields", "handled", "can_write", "action", "error"), SPENT_TABLE)
+def test_saves_of_a_session_the_file_changed_under_are_kept_as_copies(
+    status: int, fields: dict[str, Any], handled: bool, can_write: bool, action: CallbackAction, error: int
+) -> None:
+    """The key is no longer current because another writer changed the file while the
+    session's lock had lapsed: its saves are no replay, and are kept beside the file."""
+    decision = decide(_cb(status, **fields), current_key="newer", already_handled=handled, can_write=can_write,
+                      bound_user_id="bob", spent_key=KEY)
+    assert (decision.action, decision.error_code) == (action, error)
+    assert decision.end_session is False and decision.keep_history is False
+    if action is CallbackAction.CONFLICT_COPY:
+        assert decision.stores_bytes and decision.author_id == "alice" and decision.dedupe_key
+
+
 def test_author_is_first_user_or_save_clicker_or_bound_user() -> None:
     decision = decide(_cb(2, **SAVE_FIELDS), current_key=KEY, already_handled=False, can_write=True, bound_user_id="bob")
     assert decision.author_id == "alice"

@@ -397,3 +397,53 @@ def test_uploader_link_adds_files_without_seeing_the_folder(page: Page, make_sit
     expect(page.locator('#uploads li[data-name="report.pdf"] .status')).to_have_text("Done")
     listing = client.get(f"/api/v1/containers/{inbox_id}", headers=auth).get_json()
     assert {child["name"] for child in listing["children"]} == {"private.txt", "report.pdf"}
+
+
+def test_a_locked_file_shows_who_edits_it_and_opens_read_only(page: Page, make_site) -> None:  # type: ignore[no-untyped-def]
+    from core.ids import parse_resource_id
+    from core.tokens import ViewMode
+    from server.services import services_of
+    from tests.wopi.conftest import WopiCaller
+
+    site = make_site(with_onlyoffice=True)
+    client = site.app.test_client()
+    auth = {"Authorization": "Basic " + base64.b64encode(f"alice:{PASSWORD}".encode()).decode()}
+    file_id = client.put(f"/api/v1/containers/{site.home_id}/files/plan.docx", data=b"PK-plan", headers=auth).get_json()["file_id"]
+    token = services_of(site.app).tokens.issue(
+        file_id=parse_resource_id(file_id), user_id=site.user_id, view_mode=ViewMode.WRITE, audience="app:Office",
+        claims={"name": "Alice Archer"}).token
+    office = WopiCaller(client, None, token, file_id, sign=False)  # type: ignore[arg-type]
+    assert office.lock("office-lock").status_code == 200
+
+    log_in(page, site)
+    mark = row(page, "plan.docx").locator(".badge.lock")
+    expect(mark).to_have_text("Locked, Alice Archer · Office")
+    expect(mark).to_have_attribute("title", "Locked: being edited in Office by Alice Archer")
+    shoot(page, "browser-locked")
+
+    # Opening it in the default app (ONLYOFFICE) is read-only, and says why.
+    row_action(page, "plan.docx", "Open read-only (being edited in Office by Alice Archer)")
+    expect(page.locator("#editor-title")).to_have_text("plan.docx (read-only: being edited in Office by Alice Archer)")
+    assert document_server_config(page)["editorConfig"]["mode"] == "view"
+    page.get_by_role("button", name="Close the editor").click()
+
+    # Changing it is refused with the reason.
+    row_action(page, "plan.docx", "Rename")
+    page.get_by_label("New name").fill("renamed.docx")
+    page.get_by_role("button", name="Rename").click()
+    expect(page.locator("#prompt-error")).to_have_text("The file is being edited in Office by Alice Archer.")
+    page.locator("#prompt-dialog").get_by_role("button", name="Cancel").click()
+    row_action(page, "plan.docx", "Delete")
+    page.locator("#confirm-dialog").get_by_role("button", name="Delete").click()
+    expect(page.locator("#notice")).to_contain_text("The file is being edited in Office by Alice Archer.")
+    page.set_input_files("#upload-input", files=[{"name": "plan.docx", "mimeType": "application/octet-stream", "buffer": b"new"}])
+    expect(page.locator('#uploads li[data-name="plan.docx"] .status')).to_have_text(
+        "The file is being edited in Office by Alice Archer.")
+
+    # Unlocked, the mark is gone and the file opens for editing.
+    assert office.unlock("office-lock").status_code == 200
+    page.reload()
+    page.wait_for_selector("body[data-ready=true]")
+    expect(row(page, "plan.docx").locator(".badge.lock")).to_have_count(0)
+    row_action(page, "plan.docx", "Open")
+    assert document_server_config(page)["editorConfig"]["mode"] == "edit"

@@ -6,7 +6,7 @@ import pytest
 
 from core.errors import BadRequest
 from core.ids import ResourceId
-from storage.types import Lock
+from storage.types import Lock, LockKind
 from wopi import locks
 from wopi.locks import LockAction as A
 
@@ -69,56 +69,37 @@ def test_refresh_and_unlock(decide, matched, current, presented, expect_match, a
     assert decision.current_lock == answer
 
 
+SESSION = Lock(FILE, "doc-key", "OnlyOffice", "u2", NOW + timedelta(seconds=600), LockKind.SESSION, "Bob")
+
+
 @pytest.mark.parametrize(
-    ("current", "presented", "size", "action", "answer"),
+    ("current", "answer", "conflict"),
+    [(None, "", False), (EXPIRED, "", False), (held("L"), "L", False), (SESSION, "", True)],
+)
+def test_get_lock(current: Lock | None, answer: str, conflict: bool) -> None:
+    decision = locks.decide_get_lock(current, NOW)
+    assert (decision.current_lock, decision.is_conflict) == (answer, conflict)
+
+
+@pytest.mark.parametrize(
+    "decide",
     [
-        (held("L"), "L", 10, A.ALLOW, "L"),
-        (held("L"), "wrong", 10, A.CONFLICT, "L"),
-        (held("L"), None, 0, A.CONFLICT, "L"),
-        (None, None, 0, A.ALLOW, ""),
-        (None, "L", 0, A.ALLOW, ""),
-        (None, None, 10, A.CONFLICT, ""),
-        (None, "L", 10, A.CONFLICT, ""),
-        (EXPIRED, "L", 10, A.CONFLICT, ""),
-        (EXPIRED, None, 0, A.ALLOW, ""),
+        lambda current: locks.decide_lock(current, "doc-key", NOW),
+        lambda current: locks.decide_unlock_and_relock(current, "doc-key", "NEW", NOW),
+        lambda current: locks.decide_refresh(current, "doc-key", NOW),
+        lambda current: locks.decide_unlock(current, "doc-key", NOW),
+        lambda current: locks.decide_get_lock(current, NOW),
     ],
+    ids=["lock", "relock", "refresh", "unlock", "get-lock"],
 )
-def test_put_file(current, presented, size, action, answer) -> None:  # type: ignore[no-untyped-def]
-    decision = locks.decide_put_file(current, presented, size, NOW)
-    assert (decision.action, decision.current_lock) == (action, answer)
-
-
-@pytest.mark.parametrize(
-    ("current", "presented", "action", "answer"),
-    [
-        (None, None, A.ALLOW, ""),
-        (None, "anything", A.ALLOW, ""),
-        (held("L"), "L", A.ALLOW, "L"),
-        (held("L"), "wrong", A.CONFLICT, "L"),
-        (held("L"), None, A.CONFLICT, "L"),
-        (EXPIRED, None, A.ALLOW, ""),
-    ],
-)
-def test_rename(current, presented, action, answer) -> None:  # type: ignore[no-untyped-def]
-    decision = locks.decide_rename(current, presented, NOW)
-    assert (decision.action, decision.current_lock) == (action, answer)
-
-
-@pytest.mark.parametrize("decide", [locks.decide_delete, locks.decide_overwrite])
-@pytest.mark.parametrize(
-    ("current", "action", "answer"),
-    [(None, A.ALLOW, ""), (EXPIRED, A.ALLOW, ""), (held("L"), A.CONFLICT, "L")],
-)
-def test_delete_and_overwrite(decide, current, action, answer) -> None:  # type: ignore[no-untyped-def]
-    decision = decide(current, NOW)
-    assert (decision.action, decision.current_lock) == (action, answer)
-
-
-@pytest.mark.parametrize(
-    ("current", "answer"), [(None, ""), (EXPIRED, ""), (held("L"), "L")]
-)
-def test_get_lock(current: Lock | None, answer: str) -> None:
-    assert locks.current_lock_id(current, NOW) == answer
+def test_a_session_lock_is_another_interface_and_names_its_holder(decide) -> None:  # type: ignore[no-untyped-def]
+    """Even with the session's document key as X-WOPI-Lock, a WOPI client cannot touch a
+    session's lock; the conflict shows no key and says who holds the file."""
+    decision = decide(SESSION)
+    assert decision.is_conflict and decision.other_interface
+    assert decision.current_lock == ""
+    assert decision.reason == "the file is being edited in OnlyOffice by Bob"
+    assert decision.holder == SESSION
 
 
 @pytest.mark.parametrize(
@@ -138,10 +119,3 @@ def test_invalid_lock_ids(lock_id: str | None) -> None:
 def test_conflicts_say_why() -> None:
     decision = locks.decide_lock(held("L"), "other", NOW)
     assert decision.is_conflict and decision.reason
-
-
-def test_put_file_after_unlock_is_refused() -> None:
-    """WOPI: an unlocked, non-empty file takes no PutFile, whatever lock id is presented,
-    even the one that was just released."""
-    decision = locks.decide_put_file(None, "L", 10, NOW)
-    assert (decision.action, decision.current_lock) == (A.CONFLICT, "")

@@ -402,15 +402,6 @@ def test_put_user_info(make_caller: Maker, alice: TestUser) -> None:
     assert reader.post("PUT_USER_INFO", data=b"viewer").status_code == 200
 
 
-def test_save_after_unlock_is_refused_and_keeps_the_file(make_caller: Maker, alice: TestUser) -> None:
-    caller = make_caller(alice, "close.docx", b"before")
-    caller.lock("session")
-    caller.unlock("session")
-    late = caller.put_file(b"late save", lock="session")
-    assert late.status_code == 409 and late.headers["X-WOPI-Lock"] == ""
-    assert caller.get_file().data == b"before"
-
-
 @pytest.mark.parametrize(("on_folder", "relative_status"), [(True, 200), (False, 501)])
 def test_public_link_guest(
     app: Flask, client: FlaskClient, alice: TestUser, stand_in: WopiClientStandIn, on_folder: bool, relative_status: int

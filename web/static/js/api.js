@@ -13,6 +13,7 @@ const FRIENDLY = {
   UNAUTHENTICATED: "You are not logged in any more. Reload the page to log in again.",
   PAYLOAD_TOO_LARGE: "The file is larger than this server accepts.",
   TOO_EARLY: "The file is still being written. Try again in a moment.",
+  LOCKED: "The file is being edited in another app. Try again when it is closed.",
   SERVER_ERROR: "The server ran into a problem. Try again later.",
   NOT_IMPLEMENTED: "The server cannot do this.",
 };

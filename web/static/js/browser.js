@@ -1,5 +1,5 @@
 // The file browser: folders, uploads with progress, the New menu, opening in apps,
-// versions and sharing. All data comes from /api/v1 and /app/*.
+// versions and sharing, and who is editing a file now. All data comes from /api/v1 and /app/*.
 
 import { Api } from "./api.js";
 import { Editor, confirmAction, el, formatSize, formatTime, notify, pageData, promptText, showError, uploadWithProgress, wireDialogs } from "./ui.js";
@@ -53,6 +53,30 @@ async function loadApps() {
 function appsFor(node) {
   const entry = state.apps.get(node.mimetype);
   return entry ? entry.app_providers : [];
+}
+
+// --- locks -----------------------------------------------------------------------------
+
+/** "being edited in Collabora by Alice", for a file's lock ({app, user, …}). */
+function lockText(lock) {
+  return `being edited in ${lock.app || "another app"} by ${lock.user || "another user"}`;
+}
+
+/** Whether opening `node` in its default app only reads it: another app holds it. */
+function opensReadOnly(node) {
+  if (!node.lock) return false;
+  const entry = state.apps.get(node.mimetype);
+  return !entry || entry.default_application !== node.lock.app;
+}
+
+function lockMark(lock) {
+  const text = lockText(lock);
+  return el(
+    "span",
+    { className: "badge lock", title: `Locked: ${text}`, dataset: { lockApp: lock.app, lockUser: lock.user } },
+    el("span", { className: "visually-hidden" }, "Locked, "),
+    `${lock.user || "someone"} · ${lock.app || "another app"}`,
+  );
 }
 
 // --- folders ---------------------------------------------------------------------------
@@ -232,8 +256,8 @@ function renderRow(node) {
   const details = isFolder ? "Folder" : `${formatSize(node.size)} · ${formatTime(node.modified)}`;
   return el(
     "tr",
-    { dataset: { name: node.name, type: node.type } },
-    el("td", {}, nameButton, el("span", { className: "row-details" }, details)),
+    { dataset: node.lock ? { name: node.name, type: node.type, locked: "true" } : { name: node.name, type: node.type } },
+    el("td", {}, nameButton, node.lock ? lockMark(node.lock) : null, el("span", { className: "row-details" }, details)),
     el("td", { className: "col-modified" }, el("time", { datetime: node.modified }, formatTime(node.modified))),
     el("td", { className: "col-size" }, isFolder ? "—" : formatSize(node.size)),
     el("td", { className: "actions" }, actionsMenu(node)),
@@ -278,7 +302,8 @@ function actionsMenu(node) {
   const items = () => {
     const list = [];
     if (node.type === "file") {
-      list.push({ label: "Open", run: () => openFile(node) });
+      const readOnly = opensReadOnly(node);
+      list.push({ label: readOnly ? `Open read-only (${lockText(node.lock)})` : "Open", run: () => openFile(node) });
       list.push({ label: "Open with…", run: () => openWith(node) });
       list.push({ label: "Download", run: () => download(node) });
       list.push({ label: "Versions", run: () => showVersions(node) });
@@ -362,7 +387,8 @@ async function openFile(node, appName = "") {
   closeMenus();
   try {
     const launch = await api.appOpen(node.id, appName);
-    await editor.show(launch, node.name);
+    // Another app holds the file: it opens read-only, and the answer says who edits it.
+    await editor.show(launch, launch.message ? `${node.name} (read-only: ${launch.message})` : node.name);
   } catch (error) {
     const action = el("button", { type: "button", className: "link-button", onclick: () => download(node) }, "Download instead");
     notify(error.message, "error", action);
@@ -483,6 +509,9 @@ function wireUploads() {
 
 // --- versions -------------------------------------------------------------------------------
 
+// How an editor said it saved (Collabora's flags, ONLYOFFICE's callback).
+const SAVE_KINDS = { autosave: "autosave", "exit-save": "save on close", save: "save" };
+
 async function showVersions(node) {
   const dialog = document.getElementById("versions-dialog");
   const error = document.getElementById("versions-error");
@@ -497,7 +526,14 @@ async function showVersions(node) {
         el(
           "tr",
           { dataset: { version: version.version } },
-          el("td", {}, `${version.version}`, version.current ? el("span", { className: "badge" }, "current") : null, version.recovered ? el("span", { className: "badge warn" }, "recovered") : null),
+          el(
+            "td",
+            {},
+            `${version.version}`,
+            version.current ? el("span", { className: "badge" }, "current") : null,
+            version.recovered ? el("span", { className: "badge warn" }, "recovered") : null,
+            version.save_kind ? el("span", { className: "badge muted", dataset: { saveKind: version.save_kind } }, SAVE_KINDS[version.save_kind] || version.save_kind) : null,
+          ),
           el("td", {}, version.author || "—", version.comment ? el("span", { className: "muted small block" }, version.comment) : null),
           el("td", {}, el("time", { datetime: version.created }, formatTime(version.created))),
           el("td", {}, formatSize(version.size)),

@@ -62,7 +62,8 @@ async function open(node) {
   try {
     if (data.role === "editor" && !data.guest_name && !(await askGuestName())) return;
     const launch = await api.appOpen(node.id, "", data.role === "editor" ? "write" : "read");
-    await editor.show(launch, node.name);
+    // Another app holds the file: it opens read-only, and the answer says who edits it.
+    await editor.show(launch, launch.message ? `${node.name} (read-only: ${launch.message})` : node.name);
   } catch (error) {
     notify(error.message, "error");
   }

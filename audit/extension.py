@@ -8,6 +8,7 @@ import json
 import logging
 
 from core.events import (
+    DownloadRefused,
     Event,
     FileCreated,
     FileDeleted,
@@ -29,7 +30,7 @@ MANIFEST = Manifest(
     version="1.0.0",
     licence="AGPL-3.0-or-later",
     kind=ExtensionKind.LISTENER,
-    description="Logs file creations, saves, renames, deletions, lock changes, shares, opens and downloads, with the actor, as JSON lines.",
+    description="Logs file creations, saves, renames, deletions, lock changes, shares, opens, downloads and secure-view refusals, with the actor, as JSON lines.",
     requires={"docbridge": ">=0.1"},
 )
 
@@ -56,6 +57,7 @@ AUDITED: tuple[type[Event], ...] = (
     ShareRevoked,
     FileOpened,
     FileDownloaded,
+    DownloadRefused,
 )
 
 

@@ -101,6 +101,17 @@ class FileDownloaded:
     actor_id: str
 
 
+@dataclass(frozen=True, slots=True)
+class DownloadRefused:
+    """Secure view kept a file's bytes from someone: a download, a copy, an unsigned WOPI
+    GetFile. `action` says which; `rules` names what imposed secure view."""
+
+    file_id: ResourceId
+    action: str
+    actor_id: str
+    rules: str
+
+
 Event = (
     FileCreated
     | VersionSaved
@@ -112,6 +123,7 @@ Event = (
     | ShareRevoked
     | FileOpened
     | FileDownloaded
+    | DownloadRefused
 )
 E = TypeVar("E")
 

@@ -10,9 +10,10 @@ store, raising `core.errors` exceptions. The rules, beyond what `storage.access`
 - A public link cannot rename or delete the node it points to, only what lies below it;
   neither can the recipients of a share: only the owner renames or deletes what is shared.
 - Links are made and listed by users with the share permission; an uploader link needs a
-  folder. A ``no_download`` link is secure view for its visitors.
+  folder. A link the caller may not manage is "not found", like a node they may not see. A
+  ``no_download`` link is secure view for its visitors.
 - Secure view (`storage.policies`) keeps a file's bytes from the caller: its content and its
-  versions' content are refused (`SecureViewRefused`, 403). A link the caller may not manage is "not found", like a node they may not see.
+  versions' content are refused (`SecureViewRefused`, 403).
 - Shares are made by the owner and by recipients whose share allows sharing on; nobody
   grants a role above what they may share (`Permissions.share_up_to`), and a recipient
   cannot share with themselves. A share the caller may not manage is "not found".

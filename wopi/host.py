@@ -22,6 +22,7 @@ from urllib.parse import quote, urlencode
 
 from core.config import Settings
 from core.errors import (
+    AccessDenied,
     AlreadyExists,
     BadRequest,
     Conflict,
@@ -517,7 +518,7 @@ class WopiHost:
         principal = principal_from_grant(grant, self.users, self.links, self.clock())
         try:
             template = self.access.check(principal, template_id)
-        except DocbridgeError as error:
+        except (NotFound, AccessDenied) as error:
             raise InvalidToken("the template is not readable for this token") from error
         if template.is_folder:
             raise NotFound("not a file")

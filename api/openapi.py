@@ -97,15 +97,15 @@ def openapi_document(server_url: str) -> dict[str, Any]:
                 "delete": {"summary": "Delete a file or folder", "parameters": [_ID], "responses": {"204": {"description": "Deleted"}, **_errors(400, 401, 403, 404, 423)}},
             },
             "/files/{id}/content": {
-                "get": {"summary": "The current version's bytes (Range, ETag)", "parameters": [_ID], "responses": {"200": binary, "206": binary, **_errors(400, 401, 404)}}
+                "get": {"summary": "The current version's bytes (Range, ETag); 403 under secure view", "parameters": [_ID], "responses": {"200": binary, "206": binary, **_errors(400, 401, 403, 404)}}
             },
             "/files/{id}/versions": {
                 "get": {"summary": "All versions, newest first", "parameters": [_ID],
                         "responses": {"200": _json({"type": "object", "properties": {"versions": {"type": "array", "items": _ref("Version")}}}), **_errors(401, 404)}}
             },
             "/files/{id}/versions/{version}/content": {
-                "get": {"summary": "One version's bytes", "parameters": [_ID, {"name": "version", "in": "path", "required": True, "schema": {"type": "integer"}}],
-                        "responses": {"200": binary, **_errors(401, 404)}}
+                "get": {"summary": "One version's bytes; 403 under secure view", "parameters": [_ID, {"name": "version", "in": "path", "required": True, "schema": {"type": "integer"}}],
+                        "responses": {"200": binary, **_errors(401, 403, 404)}}
             },
             "/files/{id}/versions/{version}/restore": {
                 "post": {"summary": "Make a copy of this version the current one", "parameters": [_ID, {"name": "version", "in": "path", "required": True, "schema": {"type": "integer"}}],
@@ -152,6 +152,23 @@ def openapi_document(server_url: str) -> dict[str, Any]:
                 "get": {"summary": "The group's member names (admins)", "parameters": [_NAME],
                         "responses": {"200": _json({"type": "object", "properties": {"members": {"type": "array", "items": {"type": "string"}}}}), **_errors(401, 403, 404)}}
             },
+            "/admin/policies": {
+                "get": {"summary": "Secure-view and watermark rules in the order they apply: the settings file's (read-only), then the admins' (admins)",
+                        "responses": {"200": _json({"type": "object", "properties": {"policies": {"type": "array", "items": _ref("Policy")}}}), **_errors(401, 403)}},
+                "post": {"summary": "Add a rule (admins)",
+                         "requestBody": {"required": True, "content": {"application/json": {"schema": _ref("NewPolicy")}}},
+                         "responses": {"201": _json(_ref("Policy"), "Created"), **_errors(400, 401, 403)}},
+            },
+            "/admin/policies/{id}": {
+                "get": {"summary": "One rule (admins)", "parameters": [{**_ID, "description": "rule id"}],
+                        "responses": {"200": _json(_ref("Policy")), **_errors(401, 403, 404)}},
+                "patch": {"summary": "Change some of a rule's fields (admins; not the settings file's)",
+                          "parameters": [{**_ID, "description": "rule id"}],
+                          "requestBody": {"required": True, "content": {"application/json": {"schema": _ref("NewPolicy")}}},
+                          "responses": {"200": _json(_ref("Policy")), **_errors(400, 401, 403, 404)}},
+                "delete": {"summary": "Remove a rule (admins; not the settings file's)", "parameters": [{**_ID, "description": "rule id"}],
+                           "responses": {"204": {"description": "Removed"}, **_errors(401, 403, 404)}},
+            },
             "/groups/{name}/members/{user}": {
                 "post": {"summary": "Add a member (admins)", "parameters": [_NAME, _USER], "responses": {"204": {"description": "Added"}, **_errors(401, 403, 404)}},
                 "delete": {"summary": "Remove a member (admins)", "parameters": [_NAME, _USER], "responses": {"204": {"description": "Removed"}, **_errors(401, 403, 404)}},
@@ -184,6 +201,7 @@ def openapi_document(server_url: str) -> dict[str, Any]:
                         "sha256": {"type": "string"}, "created": {"type": "string", "format": "date-time"},
                         "modified": {"type": "string", "format": "date-time"}, "parent_id": {"type": ["string", "null"]},
                         "role": {"type": ["string", "null"], "description": "the caller's: owner, or a share role"},
+                        "can_download": {"type": "boolean", "description": "false under secure view"},
                         "shared": {"type": "boolean", "description": "in listings: shared with users or groups"},
                         "lock": {"oneOf": [_ref("Lock"), {"type": "null"}], "description": "files only: who holds the file, null when nobody"},
                     },
@@ -204,7 +222,8 @@ def openapi_document(server_url: str) -> dict[str, Any]:
                 },
                 "NewLink": {
                     "type": "object", "required": ["role"],
-                    "properties": {"role": {"enum": ["viewer", "editor", "uploader"]}, "password": {"type": "string"}, "expires_at": {"type": "string", "format": "date-time"}},
+                    "properties": {"role": {"enum": ["viewer", "editor", "uploader"]}, "password": {"type": "string"}, "expires_at": {"type": "string", "format": "date-time"},
+                                   "no_download": {"type": "boolean", "description": "secure view for the link's visitors"}},
                 },
                 "ShareRole": {"enum": ["viewer", "form_filler", "commenter", "reviewer", "editor"]},
                 "NewShare": {
@@ -220,6 +239,19 @@ def openapi_document(server_url: str) -> dict[str, Any]:
                         "role": _ref("ShareRole"), "can_share": {"type": "boolean"}, "created": {"type": "string", "format": "date-time"},
                     },
                 },
+                "NewPolicy": {
+                    "type": "object", "required": ["name"],
+                    "description": "conditions left out match everyone; at least one of secure_view and watermark",
+                    "properties": {
+                        "name": {"type": "string"}, "groups": {"type": "array", "items": {"type": "string"}},
+                        "share_roles": {"type": "array", "items": _ref("ShareRole")},
+                        "links": {"enum": ["any", "password", "no_download", None]},
+                        "folders": {"type": "array", "items": {"type": "string"}}, "secure_view": {"type": "boolean"},
+                        "watermark": {"type": "string", "description": "{user_display_name} {user_id} {email} {date} {file_name}"},
+                    },
+                },
+                "Policy": {"allOf": [_ref("NewPolicy"), {"type": "object", "properties": {
+                    "id": {"type": "string"}, "read_only": {"type": "boolean"}, "source": {"enum": ["settings", "admin"]}}}]},
                 "Person": {"type": "object", "properties": {"name": {"type": "string"}, "display_name": {"type": "string"}, "email": {"type": "string"}}},
                 "GroupName": {"type": "object", "required": ["name"], "properties": {"name": {"type": "string"}, "display_name": {"type": "string"}}},
                 "Group": {"allOf": [_ref("GroupName"), {"type": "object", "properties": {"source": {"enum": ["local", "oidc"]}, "members": {"type": "integer"}}}]},
@@ -229,7 +261,7 @@ def openapi_document(server_url: str) -> dict[str, Any]:
                     "type": "object",
                     "properties": {
                         "id": {"type": "string"}, "token": {"type": "string"}, "url": {"type": "string"}, "node_id": {"type": "string"},
-                        "role": {"type": "string"}, "has_password": {"type": "boolean"},
+                        "role": {"type": "string"}, "has_password": {"type": "boolean"}, "no_download": {"type": "boolean"},
                         "expires_at": {"type": ["string", "null"], "format": "date-time"}, "created": {"type": "string", "format": "date-time"},
                     },
                 },

@@ -10,7 +10,10 @@ store, raising `core.errors` exceptions. The rules, beyond what `storage.access`
 - A public link cannot rename or delete the node it points to, only what lies below it;
   neither can the recipients of a share: only the owner renames or deletes what is shared.
 - Links are made and listed by users with the share permission; an uploader link needs a
-  folder. A link the caller may not manage is "not found", like a node they may not see.
+  folder. A link the caller may not manage is "not found", like a node they may not see. A
+  ``no_download`` link is secure view for its visitors.
+- Secure view (`storage.policies`) keeps a file's bytes from the caller: its content and its
+  versions' content are refused (`SecureViewRefused`, 403).
 - Shares are made by the owner and by recipients whose share allows sharing on; nobody
   grants a role above what they may share (`Permissions.share_up_to`), and a recipient
   cannot share with themselves. A share the caller may not manage is "not found".
@@ -99,6 +102,7 @@ class NewLink:
     role: str
     password: str | None = None
     expires_at: str | None = None
+    no_download: bool = False
 
 
 # --- pure rules --------------------------------------------------------------------------------
@@ -256,6 +260,7 @@ def open_content(found: Services, principal: Principal, file_id: ResourceId, num
     file = found.access.check(principal, file_id)
     if file.is_folder:
         raise BadRequest("the id does not point to a file")
+    found.policies.check_download(principal, file, "download" if number is None else f"download of version {number}")
     version, stream = found.storage.open_version(file.id, number)
     found.events.publish(FileDownloaded(file.id, version.number, principal.user_id))
     return Content(file, version, stream)
@@ -302,7 +307,8 @@ def create_link(found: Services, principal: Principal, node_id: ResourceId, want
     if role is LinkRole.UPLOADER and not node.is_folder:
         raise BadRequest("an uploader link needs a folder")
     expires_at = parse_expiry(wanted.expires_at)
-    return found.links.create(node.id, role, principal.user_id, password=wanted.password, expires_at=expires_at)
+    return found.links.create(node.id, role, principal.user_id, password=wanted.password, expires_at=expires_at,
+                              no_download=wanted.no_download)
 
 
 def list_links(found: Services, principal: Principal, node_id: ResourceId) -> list[Link]:

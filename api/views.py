@@ -11,6 +11,7 @@ from typing import Any
 from flask import Blueprint, Flask, Response, jsonify, request
 from werkzeug.exceptions import HTTPException
 
+from api import policies as admin_policies
 from api import service as files
 from api.openapi import openapi_document
 from core.errors import AccessDenied, BadRequest, DocbridgeError
@@ -64,7 +65,8 @@ def node_json(node: Node, lock: Lock | None = None) -> dict[str, Any]:
 
 def access_json(principal: Principal, node: Node, permissions: Permissions) -> dict[str, Any]:
     """What the caller may do with a node: the permissions, their role ("owner" for the
-    owner) and, when a share gives it, who shared it."""
+    owner), whether secure view lets them download it and, when a share gives it, who
+    shared it."""
     owner = principal.link is None and node.owner_id == principal.user_id
     role = "owner" if owner else (permissions.role.value if permissions.role else None)
     shown: dict[str, Any] = {
@@ -76,6 +78,9 @@ def access_json(principal: Principal, node: Node, permissions: Permissions) -> d
         },
         "role": role,
     }
+    # Secure view: the content (of a folder: of what is in it, as far as the rules say so
+    # for the folder itself) is refused to this caller.
+    shown["can_download"] = not services().policies.effects(principal, node).secure_view
     if permissions.via_share is not None:
         sharer = services().users.find(permissions.via_share.created_by)
         shown["shared_by"] = _person_json(sharer) if sharer else None
@@ -108,6 +113,7 @@ def link_json(link: Link) -> dict[str, Any]:
         "node_id": str(link.node_id),
         "role": link.role.value,
         "has_password": link.has_password,
+        "no_download": link.no_download,
         "expires_at": _time(link.expires_at) if link.expires_at else None,
         "created": _time(link.created),
     }
@@ -142,6 +148,12 @@ def _optional_text(value: Any, message: str) -> str | None:
     if value is None:
         return None
     if not isinstance(value, str):
+        raise BadRequest(message)
+    return value
+
+
+def _flag(value: Any, message: str) -> bool:
+    if not isinstance(value, bool):
         raise BadRequest(message)
     return value
 
@@ -253,6 +265,7 @@ def create_link(file_id: str) -> tuple[Response, int]:
         role=role if isinstance(role, str) else "",
         password=_optional_text(body.get("password") or None, "password must be text"),
         expires_at=_optional_text(body.get("expires_at"), "expires_at must be an ISO 8601 time"),
+        no_download=_flag(body.get("no_download", False), "no_download must be true or false"),
     )
     return jsonify(link_json(files.create_link(services(), principal, node_id, wanted))), 201
 
@@ -417,3 +430,4 @@ def delete_group(name: str) -> tuple[str, int]:
 
 def init_app(app: Flask) -> None:
     app.register_blueprint(blueprint)
+    app.register_blueprint(admin_policies.blueprint)

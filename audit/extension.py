@@ -9,6 +9,7 @@ import logging
 
 from core.events import (
     ConflictCopySaved,
+    DownloadRefused,
     Event,
     FileCreated,
     FileDeleted,
@@ -30,7 +31,7 @@ MANIFEST = Manifest(
     version="1.0.0",
     licence="AGPL-3.0-or-later",
     kind=ExtensionKind.LISTENER,
-    description="Logs file creations, saves, renames, deletions, lock changes, conflict copies, shares, opens and downloads, with the actor, as JSON lines.",
+    description="Logs file creations, saves, renames, deletions, lock changes, conflict copies, shares, opens, downloads and secure-view refusals, with the actor, as JSON lines.",
     requires={"docbridge": ">=0.1"},
 )
 
@@ -58,6 +59,7 @@ AUDITED: tuple[type[Event], ...] = (
     FileOpened,
     FileDownloaded,
     ConflictCopySaved,
+    DownloadRefused,
 )
 
 

@@ -26,6 +26,8 @@ from urllib.parse import urlsplit
 
 import yaml
 
+from core.policy import Rule, RuleError, make_rule
+
 ENV_PREFIX = "DOCBRIDGE_"
 # Read by gunicorn.conf.py and the Makefile, not by the application.
 PROCESS_ENV_KEYS = frozenset({"CONFIG", "HOST", "PORT", "WORKERS", "THREADS", "ACCESS_LOG", "FORWARDED_ALLOW_IPS"})
@@ -114,6 +116,9 @@ class WopiAppSettings:
     icon: str = ""
     refresh_seconds: int = 3600
     priority: int = 0
+    # Which CheckFileInfo properties the client gets beyond the validator's schema
+    # (wopi/profiles.py); "auto" reads it from the client's discovery.
+    profile: Literal["auto", "collabora", "microsoft", "onlyoffice", "validator"] = "auto"
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,6 +163,20 @@ class AppAccessSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class PolicySettings:
+    """One secure-view or watermark rule (``policies[]``); see core/policy.py and
+    docs/policies.md. Conditions left out match everyone."""
+
+    name: str
+    groups: tuple[str, ...] = ()
+    share_roles: tuple[str, ...] = ()
+    links: Literal["any", "password", "no_download"] | None = None
+    folders: tuple[str, ...] = ()
+    secure_view: bool = False
+    watermark: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class ExtensionSettings:
     required: tuple[str, ...] = ()
     disabled: tuple[str, ...] = ()
@@ -187,6 +206,8 @@ class Settings:
     sharing: SharingSettings = field(default_factory=SharingSettings)
     # app name (as /app/list shows it) -> who may use and edit with it
     apps: Mapping[str, AppAccessSettings] = field(default_factory=dict)
+    # Secure view and watermark rules, in the order they apply (before the admins' own).
+    policies: tuple[PolicySettings, ...] = ()
 
     @property
     def effective_database_url(self) -> str:
@@ -299,6 +320,9 @@ def _source_of(sources: Mapping[str, str], dotted: str) -> str:
     while dotted:
         if dotted in sources:
             return sources[dotted]
+        listed = dotted.split("[", 1)[0]  # an entry of a top-level list: the list's source
+        if listed in sources:
+            return sources[listed]
         for key, source in sources.items():
             if key.startswith(dotted + ".") or key.startswith(dotted + "["):
                 return source
@@ -414,9 +438,33 @@ def _check_origins(value: tuple[str, ...], sources: Mapping[str, str], dotted: s
             )
 
 
+def _check_policies(value: tuple[PolicySettings, ...], sources: Mapping[str, str], dotted: str) -> None:
+    """Each rule as `core.policy.make_rule` checks it, and names unique."""
+    seen: set[str] = set()
+    for index, entry in enumerate(value):
+        key = f"{dotted}[{index}]"
+        try:
+            rule = rule_from_settings(entry)
+        except RuleError as error:
+            raise ConfigError(_source_of(sources, dotted), f"{key}.{error.key}", error.reason) from None
+        if rule.name in seen:
+            raise ConfigError(_source_of(sources, dotted), f"{key}.name", f"another rule is named {rule.name!r}")
+        seen.add(rule.name)
+
+
+def rule_from_settings(entry: PolicySettings, index: int = 0) -> Rule:
+    """The rule a ``policies[]`` entry describes (read-only: it lives in the settings)."""
+    return make_rule(
+        name=entry.name, rule_id=f"settings:{index}", groups=entry.groups, share_roles=entry.share_roles,
+        links=entry.links, folders=entry.folders, secure_view=entry.secure_view, watermark=entry.watermark,
+        read_only=True,
+    )
+
+
 # Checks of single keys beyond their type, run as the key is read.
 _CHECKS: dict[str, Callable[[Any, Mapping[str, str], str], None]] = {
     "app_registry.provider_origins": _check_origins,
+    "policies": _check_policies,
 }
 
 

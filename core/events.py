@@ -122,6 +122,17 @@ class ConflictCopySaved:
     reason: str
 
 
+@dataclass(frozen=True, slots=True)
+class DownloadRefused:
+    """Secure view kept a file's bytes from someone: a download, a copy, an unsigned WOPI
+    GetFile. `action` says which; `rules` names what imposed secure view."""
+
+    file_id: ResourceId
+    action: str
+    actor_id: str
+    rules: str
+
+
 Event = (
     FileCreated
     | VersionSaved
@@ -134,6 +145,7 @@ Event = (
     | FileOpened
     | FileDownloaded
     | ConflictCopySaved
+    | DownloadRefused
 )
 E = TypeVar("E")
 

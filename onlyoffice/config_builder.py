@@ -38,19 +38,38 @@ class EditorInput:
     owner_name: str = ""
     modified: str = ""  # "YYYY-MM-DD HH:MM" as the info panel shows it
     role: ShareRole = ShareRole.EDITOR
+    # The policy's effects (core/policy.py): no download, print or copy; the watermark text.
+    secure_view: bool = False
+    watermark: str = ""
 
 
-def permissions_for(view_mode: ViewMode, plan: OpenPlan, role: ShareRole = ShareRole.EDITOR) -> dict[str, bool]:
+# How the watermark is drawn on every page: grey text across the middle, turned.
+WATERMARK_SHAPE: dict[str, Any] = {
+    "type": "rect",
+    "width": 220,
+    "height": 120,
+    "rotate": -40,
+    "align": 1,
+    "transparent": 0.35,
+    "fill": [],
+    "stroke": [],
+}
+WATERMARK_RUN: dict[str, Any] = {"fill": [160, 160, 160], "font-size": 48}
+
+
+def permissions_for(view_mode: ViewMode, plan: OpenPlan, role: ShareRole = ShareRole.EDITOR, *,
+                    secure_view: bool = False) -> dict[str, bool]:
     """DS ``document.permissions`` from the user's view mode, their role and how the format
     opens.
 
     write + editable: an editor gets everything; a reviewer changes with changes tracked and
     comments; a commenter only comments; a form filler only fills in forms (each opens in
     edit mode, the DS keeping them to it). read (or write on a read-only format): view,
-    download, print, copy. view: look only (no download, no print, no copy)."""
+    download, print, copy. view: look only (no download, no print, no copy). Secure view
+    takes download, print and copy away from every mode, and leaves the rest."""
     editable = view_mode is ViewMode.WRITE and plan is OpenPlan.EDIT
     can_edit = editable and role is ShareRole.EDITOR
-    can_take = view_mode is not ViewMode.VIEW
+    can_take = view_mode is not ViewMode.VIEW and not secure_view
     return {
         "edit": can_edit,
         "download": can_take,
@@ -74,15 +93,24 @@ def editor_mode(permissions: dict[str, bool]) -> str:
     return "edit" if any(permissions[name] for name in changes) else "view"
 
 
+def watermark_on_draw(text: str) -> dict[str, Any]:
+    """``document.options.watermark_on_draw``: `text` drawn over every page."""
+    return {**WATERMARK_SHAPE, "paragraphs": [{"align": 2, "runs": [{**WATERMARK_RUN, "text": text}]}]}
+
+
 def build_editor_config(given: EditorInput) -> dict[str, Any]:
     """The unsigned config object; see `sign_config` for the token."""
-    permissions = permissions_for(given.view_mode, given.plan, given.role)
+    permissions = permissions_for(given.view_mode, given.plan, given.role, secure_view=given.secure_view)
     info: dict[str, Any] = {}
     if given.owner_name:
         info["owner"] = given.owner_name
     if given.modified:
         info["uploaded"] = given.modified
-    return {
+    customization: dict[str, Any] = {"forcesave": bool(given.forcesave), "autosave": True}
+    if given.secure_view:
+        # Plugins and macros can read the document and send it anywhere.
+        customization.update(plugins=False, macros=False)
+    config: dict[str, Any] = {
         "documentType": given.fmt.document_type.value,
         "type": "desktop",
         "width": "100%",
@@ -102,9 +130,12 @@ def build_editor_config(given: EditorInput) -> dict[str, Any]:
             "lang": given.lang or "en",
             "user": {"id": str(given.user_id), "name": given.user_name or str(given.user_id)},
             "coEditing": {"mode": "fast", "change": True},
-            "customization": {"forcesave": bool(given.forcesave), "autosave": True},
+            "customization": customization,
         },
     }
+    if given.watermark:
+        config["document"]["options"] = {"watermark_on_draw": watermark_on_draw(given.watermark)}
+    return config
 
 
 def sign_config(config: dict[str, Any], tokens: DsTokens, *, now: float | None = None) -> dict[str, Any]:

@@ -71,7 +71,9 @@ def build_service(settings: Settings, services: Services) -> OnlyofficeService:
     store = OnlyofficeStore(services.engine, services.storage, salt, settings.data_dir / "onlyoffice" / "changes")
     return OnlyofficeService(settings, storage=services.storage, access=services.access, tokens=services.tokens,
                              users=services.users, links=services.links, store=store, ds_tokens=tokens,
-                             http=fetcher, locks=services.locks, events=services.events, lossy_edit=tuple(ext.lower().lstrip(".") for ext in options.lossy_edit))
+                             http=fetcher, locks=services.locks, events=services.events,
+                             lossy_edit=tuple(ext.lower().lstrip(".") for ext in options.lossy_edit),
+                             policies=services.policies)
 
 
 def register(context: ExtensionContext) -> None:

@@ -42,6 +42,7 @@ from core.errors import (
 )
 from core.events import ConflictCopySaved, EventBus
 from core.ids import ResourceId, parse_resource_id
+from core.policy import NO_EFFECTS, Effects
 from core.tokens import AccessGrant, TokenService, ViewMode, token_tail
 from core.urls import origin_of
 from onlyoffice import callbacks
@@ -59,6 +60,7 @@ from storage.metadata.database import now_utc
 from storage.metadata.links import LinkStore
 from storage.metadata.users import UserStore
 from storage.names import conflict_copy_name
+from storage.policies import Policies
 from storage.types import Lock, LockClaim, Node, SaveOrigin, ShareRole, Version
 
 log = logging.getLogger(__name__)
@@ -94,7 +96,8 @@ class CallbackAnswer:
 class OnlyofficeService:
     def __init__(self, settings: Settings, *, storage: Storage, access: Access, tokens: TokenService,
                  users: UserStore, links: LinkStore, store: OnlyofficeStore, ds_tokens: DsTokens,
-                 http: OutboundHttp, locks: LockBroker, events: EventBus, lossy_edit: tuple[str, ...] = ()) -> None:
+                 http: OutboundHttp, locks: LockBroker, events: EventBus, lossy_edit: tuple[str, ...] = (),
+                 policies: Policies | None = None) -> None:
         self.settings = settings
         self.locks = locks
         self.events = events
@@ -108,6 +111,7 @@ class OnlyofficeService:
         self.ds_tokens = ds_tokens
         self.http = http
         self.lossy_edit = lossy_edit
+        self.policies = policies
         self.public_ds = self.options.document_server_url.rstrip("/") + "/"
         self.internal_ds = (self.options.document_server_internal_url or self.options.document_server_url).rstrip("/") + "/"
         self.base_for_ds = (self.options.docbridge_url_for_document_server or settings.public_url).rstrip("/") + "/"
@@ -149,6 +153,18 @@ class OnlyofficeService:
     def effective_mode(self, grant: AccessGrant, node: Node) -> ViewMode:
         return self.effective_access(grant, node)[0]
 
+    def effects(self, grant: AccessGrant, node: Node) -> Effects:
+        """The secure-view and watermark rules' effects for the token's holder on `node`."""
+        if self.policies is None:
+            return NO_EFFECTS
+        return self.policies.effects(self.principal_of(grant), node)
+
+    def _refuse_copy(self, grant: AccessGrant, node: Node, action: str) -> None:
+        """Secure view: the file's content may not go into another file ("save copy as",
+        "convert and edit"), which the rules would not cover."""
+        if self.policies is not None:
+            self.policies.check_download(self.principal_of(grant), node, action)
+
     def _require_editor(self, grant: AccessGrant, node: Node) -> None:
         """Restoring, renaming and converting change the file itself: editors only."""
         mode, role = self.effective_access(grant, node)
@@ -184,6 +200,10 @@ class OnlyofficeService:
         plan = open_plan(fmt, mode, self.lossy_edit)
         if fmt is None or plan is OpenPlan.UNSUPPORTED:
             raise BadRequest(f"ONLYOFFICE cannot open files of type {node.extension or node.mimetype!r}")
+        effects = self.effects(grant, node)
+        if effects.secure_view and not self.ds_tokens.enabled:
+            # Without the DS's JWT the download URL in the page would hand the bytes to anyone.
+            raise AccessDenied("secure view needs the Document Server's JWT (onlyoffice.jwt)")
         file_key = str(node.id)
         key = self.store.key_for_open(file_key, node.version)
         user_name = str(grant.claims.get("name") or grant.user_id)
@@ -205,6 +225,7 @@ class OnlyofficeService:
             user_id=grant.user_id, user_name=user_name, view_mode=mode, role=role, lang=lang or "en",
             forcesave=self.options.forcesave, instance_id=self.instance_id,
             modified=node.modified.strftime("%Y-%m-%d %H:%M"),
+            secure_view=effects.secure_view, watermark=effects.watermark,
         ))
         log.info("onlyoffice editor: file=%s user=%s key=%s mode=%s%s", file_key, grant.user_id, key,
                  config["editorConfig"]["mode"], f" (read-only: {locked_by.message})" if locked_by else "")
@@ -494,6 +515,8 @@ class OnlyofficeService:
         changes = None
         if self.store.history(str(node.id)).get(number, None) and self.store.history(str(node.id))[number].has_changes:
             changes = self.changes_url(node.id, number, grant.user_id)
+        if changes and self.effects(grant, node).secure_view:
+            changes = None  # the changes.zip goes to the browser, and holds the document's text
         return history_data(version=number, key=self._version_key(node, number),
                             url=self.download_url(node.id, number, grant.user_id), file_type=file_type,
                             changes_url=changes, previous=previous, tokens=self.ds_tokens)
@@ -521,6 +544,7 @@ class OnlyofficeService:
         next to the original."""
         node = self.storage.stat(grant.file_id)
         self.effective_mode(grant, node)
+        self._refuse_copy(grant, node, "save a copy")
         if node.parent_id is None:
             raise BadRequest("the file has no folder")
         principal = self.principal_of(grant)
@@ -555,6 +579,7 @@ class OnlyofficeService:
         fmt = format_for(node.extension)
         if mode is not ViewMode.WRITE or fmt is None or open_plan(fmt, mode, self.lossy_edit) is not OpenPlan.CONVERT:
             raise BadRequest("this file cannot be converted for editing")
+        self._refuse_copy(grant, node, "convert to a copy")
         target = fmt.convert_target
         assert target is not None and node.parent_id is not None
         principal = self.principal_of(grant)

@@ -63,5 +63,11 @@ class AppDriver(Protocol):
         ...
 
 
+# Access-token claims /app/open adds when it filled an empty file from ``template_id``: the
+# template's id and the version made from it (Collabora's ``TemplateSource`` reads them).
+TEMPLATE_CLAIM = "template"
+TEMPLATE_VERSION_CLAIM = "template_version"
+
+
 def audience_for(app_name: str) -> str:
     return f"app:{app_name}"

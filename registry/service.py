@@ -20,6 +20,7 @@ from core.events import FileOpened
 from core.ids import ResourceId, parse_resource_id
 from core.tokens import ViewMode, token_tail
 from registry.blank_files import blank_path
+from registry.opening import fill_from_template, secure_view_mode
 from registry.providers import Launch, LaunchRequest, audience_for
 from registry.rules import (
     UNREACHABLE_MESSAGE,
@@ -99,6 +100,8 @@ def open_in_app(found: Services, principal: Principal, params: OpenParams) -> Op
     if ceiling is ViewMode.WRITE and not may_edit_with_app(access_for(found.settings.apps, app_name), group_names):
         ceiling = ViewMode.READ
     view_mode = settle_view_mode(requested, ceiling)
+    view_mode = secure_view_mode(found, principal, file, view_mode)
+    file, template_claims = fill_from_template(found, principal, file, template_id, view_mode)
 
     locked_by: Lock | None = None
     if view_mode is ViewMode.WRITE:
@@ -112,7 +115,7 @@ def open_in_app(found: Services, principal: Principal, params: OpenParams) -> Op
         view_mode=view_mode,
         audience=audience_for(app_name),
         link_id=principal.link.id if principal.link is not None else None,
-        claims={"name": principal.display_name, "role": role.value},
+        claims={"name": principal.display_name, "role": role.value, **template_claims},
     )
     request = LaunchRequest(
         file=file,
@@ -159,6 +162,8 @@ def _readable_template(found: Services, principal: Principal, text: str) -> Reso
         raise NotFound("the template is not accessible or does not exist") from None
     if template.is_folder:
         raise BadRequest("the template id does not point to a file")
+    # Its content goes into another file, which the template's secure view would not cover.
+    found.policies.check_download(principal, template, "copy as a template")
     return template.id
 
 

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import requests
 
-from core.config import Settings
+from core.config import Settings, rule_from_settings
 from core.errors import ServerError
 from core.events import EventBus
 from core.extensions import Extension, ExtensionState, migration_folders
@@ -38,8 +38,10 @@ from storage.metadata.groups import GroupStore
 from storage.metadata.links import LinkStore
 from storage.metadata.locks import LockStore
 from storage.metadata.migrate import upgrade_to_head
+from storage.metadata.policies import PolicyStore
 from storage.metadata.shares import ShareStore
 from storage.metadata.users import UserStore
+from storage.policies import Policies
 from storage.service import StorageService
 
 log = logging.getLogger(__name__)
@@ -123,22 +125,28 @@ def build_services(
     providers = ProviderStore(engine, _launch_client(settings))
     shares = ShareStore(engine, settings.storage_id)
     groups = GroupStore(engine)
+    users = UserStore(engine, storage)
+    access = Access(storage, shares, groups)
+    settings_rules = [rule_from_settings(entry, index) for index, entry in enumerate(settings.policies)]
+    policies = Policies(settings_rules, PolicyStore(engine), storage=storage, access=access, groups=groups,
+                        users=users, events=events)
     return Services(
         settings=settings,
         engine=engine,
         blobs=blobs,
         storage=storage,
-        users=UserStore(engine, storage),
+        users=users,
         links=LinkStore(engine, settings.storage_id),
         locks=LockBroker(LockStore(engine, events, settings.storage_id)),
         tokens=TokenService(hashlib.sha256(b"docbridge-access:" + secret).digest(), settings.access_token_ttl_seconds),
         events=events,
-        access=Access(storage, shares, groups),
+        access=access,
         shares=shares,
         groups=groups,
         secret=secret,
         catalog=Catalog(settings.app_registry.mimetypes, external=providers, settings_source=_mimetypes_source()),
         providers=providers,
+        policies=policies,
         oidc=OidcVerifier(settings.oidc) if settings.oidc.enabled else None,
         extension_states=extension_states,
     )

@@ -27,6 +27,7 @@ from storage.metadata.groups import GroupStore
 from storage.metadata.links import LinkStore
 from storage.metadata.shares import ShareStore
 from storage.metadata.users import UserStore
+from storage.policies import Policies
 
 EXTENSION_KEY = "docbridge"
 
@@ -54,6 +55,7 @@ class Services:
     secret: bytes
     catalog: Catalog
     providers: ProviderStore
+    policies: Policies
     oidc: OidcVerifier | None = None
     extension_states: list[ExtensionState] = field(default_factory=list)
     # name -> check; shown in /readyz details. A failing check here does not make the

@@ -134,6 +134,8 @@ class Link:
     expires_at: datetime | None
     created_by: str
     created: datetime
+    # Secure view for the link's visitors: no download, no print, no copy.
+    no_download: bool = False
 
 
 class ShareRole(enum.StrEnum):

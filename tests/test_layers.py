@@ -22,6 +22,7 @@ FEATURES = {"registry", "wopi", "onlyoffice", "api", "web", "commands", "audit"}
 WEB_FRAMEWORK = {"flask", "werkzeug"}
 # Protocol rules: pure functions over plain values (no request, no disk, no network).
 PURE_RULES = {
+    "core/policy.py",
     "onlyoffice/callbacks.py",
     "onlyoffice/config_builder.py",
     "onlyoffice/formats.py",
@@ -35,6 +36,7 @@ PURE_RULES = {
     "wopi/relative.py",
     "wopi/utf7.py",
     "wopi/proofkeys.py",
+    "wopi/profiles.py",
 }
 IO_LIBRARIES = WEB_FRAMEWORK | {"requests", "sqlalchemy", "socket", "urllib3"}
 

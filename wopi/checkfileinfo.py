@@ -1,9 +1,10 @@
 """CheckFileInfo assembly, pure: a Node, who asks and in which mode, and the host's URLs in;
 the JSON object out.
 
-Only properties that the WOPI validator's CheckFileInfo schema knows are sent (its first
-alternative, without ``SequenceNumber``: Docbridge does not claim the co-authoring property
-set), so the response validates with ``additionalProperties: false``.
+Only properties that the WOPI validator's CheckFileInfo schema knows are built here (its
+first alternative, without ``SequenceNumber``: Docbridge does not claim the co-authoring
+property set), so the response validates with ``additionalProperties: false``. What a
+client reads beyond the schema is added by its profile (`wopi.profiles`).
 """
 
 from __future__ import annotations
@@ -23,7 +24,8 @@ SCHEMA_PROPERTIES = frozenset(
     {
         "BaseFileName", "OwnerId", "Size", "UserId", "Version",
         "BreadcrumbBrandName", "BreadcrumbBrandUrl", "BreadcrumbDocName",
-        "BreadcrumbFolderName", "BreadcrumbFolderUrl", "CloseUrl", "DisablePrint",
+        "BreadcrumbFolderName", "BreadcrumbFolderUrl", "CloseUrl", "CopyPasteRestrictions", "DisablePrint",
+        "DisableTranslation",
         "DownloadUrl", "FileExtension", "FileNameMaxLength", "HostEditUrl", "HostViewUrl",
         "IsAnonymousUser", "LastModifiedTime", "ReadOnly", "SHA256", "SupportsDeleteFile",
         "SupportsExtendedLockLength", "SupportsGetLock", "SupportsLocks", "SupportsRename",

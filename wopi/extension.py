@@ -70,6 +70,7 @@ def build_runtime(services: Services) -> views.WopiRuntime:
         clients=wopi_clients,
         user_info=UserInfoStore(services.engine),
         external_apps=services.catalog.external_names,
+        policies=services.policies,
     )
     runtime = views.WopiRuntime(host, wopi_clients)
 

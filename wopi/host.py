@@ -27,6 +27,7 @@ from urllib.parse import quote, urlencode
 
 from core.config import Settings
 from core.errors import (
+    AccessDenied,
     AlreadyExists,
     BadRequest,
     Conflict,
@@ -40,10 +41,11 @@ from core.errors import (
     Unauthenticated,
     VersionConflict,
 )
-from core.ids import ResourceId
+from core.ids import ResourceId, parse_resource_id
+from core.policy import NO_EFFECTS, Effects, SecureViewRefused
 from core.tokens import AccessGrant, TokenService, ViewMode, token_tail
 from core.urls import origin_of
-from registry.providers import audience_for
+from registry.providers import TEMPLATE_CLAIM, TEMPLATE_VERSION_CLAIM, audience_for
 from storage.access import Access, Principal, principal_from_grant
 from storage.interface import Storage
 from storage.lock_rules import Operation, holder_of, may_join
@@ -52,10 +54,12 @@ from storage.metadata.database import now_utc
 from storage.metadata.links import LinkStore
 from storage.metadata.users import UserStore
 from storage.names import free_name
+from storage.policies import Policies
 from storage.types import Lock, LockClaim, LockKind, Node, SaveOrigin, Version
 from wopi import cool, locks
 from wopi.checkfileinfo import Caller, HostUrls, check_file_info
 from wopi.client import WopiClients
+from wopi.profiles import Profile, ProfileInput, apply_profile, choose_profile
 from wopi.proofkeys import ProofKeys, ProofResult, verify_proof
 from wopi.relative import TargetMode, renamed, resolve_relative_target
 from wopi.store import MAX_USER_INFO_CHARS, UserInfoStore
@@ -65,6 +69,9 @@ log = logging.getLogger(__name__)
 
 # The audience of tokens `flask wopi test-file` issues for Microsoft's WOPI validator.
 VALIDATOR_AUDIENCE = "wopi:validator"
+# The audience of the tokens in Collabora's TemplateSource URLs (never accepted on /wopi/files).
+TEMPLATE_AUDIENCE = "wopi:template"
+TEMPLATE_TTL_SECONDS = 900
 SAVE_SOURCE = "wopi"
 
 
@@ -158,9 +165,10 @@ class WopiHost:
         user_info: UserInfoStore,
         external_apps: Callable[[], Iterable[str]],
         clock: Callable[[], datetime] = now_utc,
+        policies: Policies | None = None,
     ) -> None:
         """`external_apps` names the apps registered over HTTP, whose tokens reach files
-        through this host too."""
+        through this host too. `policies` applies secure view and watermarks."""
         self.settings = settings
         self.storage = storage
         self.access = access
@@ -172,6 +180,7 @@ class WopiHost:
         self.user_info = user_info
         self.external_apps = external_apps
         self.clock = clock
+        self.policies = policies
 
     # --- who is calling -----------------------------------------------------------------
 
@@ -316,11 +325,15 @@ class WopiHost:
             can_write_relative=self._can_write_relative(session, node),
             user_info=self.user_info.get(grant.user_id),
         )
-        return check_file_info(node, caller, self.host_urls(node, session.app_name), folder_name=folder_name)
+        info = check_file_info(node, caller, self.host_urls(node, session.app_name), folder_name=folder_name)
+        profile = self.profile_of(session)
+        return apply_profile(profile, info, self._profile_input(session, node, profile))
 
     def get_file(self, session: WopiSession, max_expected_size: str | None) -> tuple[Version, BinaryIO]:
-        """GetFile: the current version's bytes; 412 past X-WOPI-MaxExpectedSize."""
+        """GetFile: the current version's bytes; 412 past X-WOPI-MaxExpectedSize. Under
+        secure view only a request whose proof verified (the WOPI client's) gets them."""
         node = self._file(session)
+        self._refuse_unsigned_secure_get(session, node)
         if max_expected_size:
             try:
                 limit = int(max_expected_size)
@@ -472,7 +485,7 @@ class WopiHost:
         one with X-WOPI-OverwriteRelativeTarget), answered with a WOPISrc and a fresh token."""
         content = cast(BinaryIO, stream)
         node = self._file(session)
-        if not self._can_write_relative(session, node):
+        if not self._can_write_relative(session, node) or self.effects(session, node).secure_view:
             raise NotImplementedFeature("this access token may not create files here")
         suggested = headers.get("X-WOPI-SuggestedTarget")
         relative = headers.get("X-WOPI-RelativeTarget")
@@ -522,3 +535,86 @@ class WopiHost:
         urls = self.host_urls(created, session.app_name)
         url = f"{self.wopi_src(created.id)}?{urlencode({'access_token': issued.token})}"
         return RelativeResult(created.name, url, urls.view, urls.edit)
+
+    # --- secure view, watermarks and client profiles -----------------------------------
+
+    def profile_of(self, session: WopiSession) -> Profile:
+        """The CheckFileInfo profile of the app the token was issued for (wopi/profiles.py);
+        the validator's for tokens that name no configured app."""
+        client = self.clients.get(session.app_name)
+        if client is None:
+            return Profile.VALIDATOR
+        return choose_profile(client.app.profile, client.current())
+
+    def effects(self, session: WopiSession, node: Node) -> Effects:
+        if self.policies is None:
+            return NO_EFFECTS
+        return self.policies.effects(session.principal, node)
+
+    def _profile_input(self, session: WopiSession, node: Node, profile: Profile) -> ProfileInput:
+        effects = self.effects(session, node)
+        if profile is not Profile.COLLABORA:
+            return ProfileInput(session.view_mode, effects.secure_view, effects.watermark)
+        return ProfileInput(session.view_mode, effects.secure_view, effects.watermark,
+                            template_source=self._template_source(session, node),
+                            user_extra_info=self._user_extra_info(session))
+
+    def _user_extra_info(self, session: WopiSession) -> dict[str, str]:
+        """What Collabora may show co-editors about the user: the e-mail address, when the
+        admin lets Docbridge show them (``sharing.show_email``)."""
+        if session.principal.is_public or not self.settings.sharing.show_email:
+            return {}
+        user = self.users.find(session.grant.user_id)
+        return {"mail": user.email} if user is not None and user.email else {}
+
+    def _template_source(self, session: WopiSession, node: Node) -> str:
+        """Collabora's ``TemplateSource``: while the file still holds what /app/open copied
+        from its template, a URL serving the template (Collabora makes the document from it
+        and saves it back); "" otherwise."""
+        claims = session.grant.claims
+        template, made = claims.get(TEMPLATE_CLAIM), claims.get(TEMPLATE_VERSION_CLAIM)
+        if session.view_mode is not ViewMode.WRITE or not isinstance(template, str) or made != node.version:
+            return ""
+        try:
+            template_id = parse_resource_id(template, "template ID")
+        except BadRequest:
+            return ""
+        issued = self.tokens.issue(file_id=template_id, user_id=session.grant.user_id, view_mode=ViewMode.READ,
+                                   audience=TEMPLATE_AUDIENCE, ttl_seconds=TEMPLATE_TTL_SECONDS,
+                                   link_id=session.grant.link_id)
+        path = f"/wopi/templates/{quote(str(template_id), safe='')}"
+        return f"{self.settings.public_base}{path}?{urlencode({'access_token': issued.token})}"
+
+    def open_template(self, template_id: ResourceId, token: str) -> tuple[Version, BinaryIO]:
+        """The bytes behind a ``TemplateSource``: the token names the template and the user,
+        whose access (and secure view) is checked again now."""
+        grant = self.tokens.verify(token, audience=TEMPLATE_AUDIENCE, file_id=template_id)
+        principal = principal_from_grant(grant, self.users, self.links, self.clock())
+        try:
+            template = self.access.check(principal, template_id)
+        except (NotFound, AccessDenied) as error:
+            raise InvalidToken("the template is not readable for this token") from error
+        if template.is_folder:
+            raise NotFound("not a file")
+        if self.policies is not None:
+            self.policies.check_download(principal, template, "copy as a template")
+        return self.storage.open_version(template.id)
+
+    def _proofs_checked(self, session: WopiSession) -> bool:
+        """Whether this request's proof was verified (the views check it before any
+        operation): the session's app publishes proof keys and ``proof_keys`` is not off."""
+        if self.settings.wopi.proof_keys == "off":
+            return False
+        client = self.clients.get(session.app_name)
+        discovery = client.current() if client else None
+        return discovery is not None and discovery.proof_keys is not None
+
+    def _refuse_unsigned_secure_get(self, session: WopiSession, node: Node) -> None:
+        """Secure view: the access token alone is in the user's browser (the launch form), so
+        GetFile serves the bytes only to a request the WOPI client signed."""
+        if self.policies is None or self._proofs_checked(session):
+            return
+        effects = self.policies.effects(session.principal, node)
+        if effects.secure_view:
+            self.policies.refused(session.principal, node, "unsigned WOPI GetFile", effects)
+            raise SecureViewRefused("secure view: GetFile needs a request signed with the WOPI client's proof key")

@@ -216,6 +216,16 @@ def get_file(file_id: str) -> Response:
     return response
 
 
+@blueprint.get("/templates/<template_id>")
+def get_template(template_id: str) -> Response:
+    """Collabora's ``TemplateSource``: the template a file was filled from, for the token
+    CheckFileInfo put into the URL (its own audience: it opens nothing else)."""
+    version, content = runtime().host.open_template(parse_resource_id(template_id), _token())
+    response = send_file(content, mimetype="application/octet-stream", conditional=False, etag=False, max_age=0)
+    response.content_length = version.size
+    return response
+
+
 def _put_file(session: WopiSession) -> Response:
     headers = request.headers
     cool = PutFileHeaders(

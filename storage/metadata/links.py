@@ -32,6 +32,7 @@ class LinkStore:
             expires_at=utc(row.expires_at) if row.expires_at else None,
             created_by=row.created_by,
             created=utc(row.created_at),
+            no_download=bool(row.no_download),
         )
 
     def _select(self) -> Any:
@@ -45,6 +46,7 @@ class LinkStore:
         *,
         password: str | None = None,
         expires_at: datetime | None = None,
+        no_download: bool = False,
     ) -> Link:
         if expires_at is not None and expires_at <= now_utc():
             raise BadRequest("expires_at must be in the future")
@@ -60,6 +62,7 @@ class LinkStore:
                     expires_at=expires_at,
                     created_by=created_by,
                     created_at=now_utc(),
+                    no_download=no_download,
                 )
             )
             row = connection.execute(self._select().where(links.c.id == link_id)).one()

@@ -151,6 +151,8 @@ links = Table(
     Column("expires_at", DateTime(timezone=True), nullable=True),
     Column("created_by", String(64), ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
+    # Secure view for whoever comes through the link: no download, no print, no copy.
+    Column("no_download", Boolean, nullable=False, default=False),
 )
 
 # One row per file that was ever locked: the lock it has, or had (released_at set, or
@@ -202,6 +204,24 @@ shares = Table(
     Column("created_at", DateTime(timezone=True), nullable=False),
     UniqueConstraint("node_id", "user_id", name="uq_shares_node_user"),
     UniqueConstraint("node_id", "group_id", name="uq_shares_node_group"),
+)
+
+# Secure-view and watermark rules admins manage over the API (the settings file's own are
+# not stored). The list columns hold JSON arrays of names or resource ids.
+policies = Table(
+    "policies",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("name", String(255), nullable=False, unique=True),
+    Column("groups", Text, nullable=False),
+    Column("share_roles", Text, nullable=False),
+    Column("links", String(16), nullable=True),
+    Column("folders", Text, nullable=False),
+    Column("secure_view", Boolean, nullable=False, default=False),
+    Column("watermark", Text, nullable=False, default=""),
+    Column("created_by", String(64), nullable=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
 )
 
 Index("ix_versions_node_id", versions.c.node_id)

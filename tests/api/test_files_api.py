@@ -189,7 +189,8 @@ def test_bad_link_requests(client: FlaskClient, alice: TestUser, body: dict[str,
 def test_openapi_document_lists_the_endpoints(client: FlaskClient) -> None:
     document = client.get("/api/v1/openapi.json").get_json()
     assert document["openapi"].startswith("3.")
-    assert {"/me", "/containers/{id}", "/files/{id}/versions/{version}/restore", "/files/{id}/links"} <= set(document["paths"])
+    assert {"/me", "/containers/{id}", "/files/{id}/versions/{version}/restore", "/files/{id}/links",
+            "/admin/policies", "/admin/policies/{id}"} <= set(document["paths"])
 
 
 def test_uploader_link_adds_files_and_never_replaces_or_reveals(client: FlaskClient, alice: TestUser) -> None:

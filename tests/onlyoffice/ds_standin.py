@@ -67,6 +67,31 @@ API_JS = r"""
 """
 
 
+def _watermark_text(options: Any) -> str:
+    """The text of ``document.options.watermark_on_draw`` as the editors draw it (every run of
+    every paragraph); PermissionError when the object is not of the documented shape."""
+    if options is None:
+        return ""
+    if not isinstance(options, dict):
+        raise PermissionError("-1 document.options must be an object")
+    watermark = options.get("watermark_on_draw")
+    if watermark is None:
+        return ""
+    paragraphs = watermark.get("paragraphs") if isinstance(watermark, dict) else None
+    if not isinstance(paragraphs, list) or not paragraphs:
+        raise PermissionError("-1 watermark_on_draw needs paragraphs")
+    texts = []
+    for paragraph in paragraphs:
+        runs = paragraph.get("runs") if isinstance(paragraph, dict) else None
+        if not isinstance(runs, list) or not all(isinstance(run, dict) and isinstance(run.get("text"), str) for run in runs):
+            raise PermissionError("-1 watermark_on_draw paragraphs need runs with text")
+        texts.append("".join(run["text"] for run in runs))
+    for number in ("width", "height", "rotate", "transparent"):
+        if number in watermark and not isinstance(watermark[number], (int, float)):
+            raise PermissionError(f"-1 watermark_on_draw.{number} must be a number")
+    return "\n".join(texts)
+
+
 def _iso_now() -> str:
     now = time.time()
     return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(now)) + f".{int(now * 1000) % 1000:03d}Z"
@@ -135,6 +160,9 @@ class DocumentServerStandIn:
         self.callbacks: list[CallbackRecord] = []
         self.downloads: list[dict[str, Any]] = []
         self.editor_errors: list[dict[str, Any]] = []
+        # What each editor that connected was given, as the DS applies it (the token's
+        # sections): {"user", "permissions", "watermark" ("" for none), "customization"}.
+        self.openings: list[dict[str, Any]] = []
         self.conversions: dict[str, int] = {}
         self.conversion_failure: int | None = None
         self.conversion_accepts: list[str] = []  # the Accept header of every conversion request
@@ -232,10 +260,13 @@ class DocumentServerStandIn:
                 raise PermissionError("-23 permissions differ")
         document = config["document"]
         editor = config["editorConfig"]
+        watermark = _watermark_text(document.get("options"))
         key = document["key"]
         assert isinstance(editor["user"]["id"], str)
         user = user_id or editor["user"]["id"]
         with self.lock:
+            self.openings.append({"user": user, "permissions": dict(document.get("permissions") or {}),
+                                  "watermark": watermark, "customization": dict(editor.get("customization") or {})})
             session = self.sessions.get(key)
             if session is None:
                 if key in self.ended_keys and editor.get("mode") == "edit":

@@ -28,7 +28,7 @@ from tests.support.postgres import create_database
 ROOT = Path(__file__).resolve().parents[2]
 FEATURES = ("onlyoffice", "wopi", "registry", "api", "web", "server")
 OWNERS: dict[str, tuple[Path, MetaData, set[str]]] = {
-    "core": (CORE_VERSIONS, storage.metadata.schema.metadata, {"0001", "0002", "0003", "0004", "0005"}),
+    "core": (CORE_VERSIONS, storage.metadata.schema.metadata, {"0001", "0002", "0003", "0004", "0005", "0006"}),
     "registry": (ROOT / "registry" / "migrations", registry.tables.metadata, {"reg01"}),
     "onlyoffice": (ROOT / "onlyoffice" / "migrations", onlyoffice.store.metadata, {"oo01", "oo02", "oo03"}),
     "wopi": (ROOT / "wopi" / "migrations", wopi.store.metadata, {"wopi01"}),

@@ -603,6 +603,7 @@ async function fillLinks() {
       }, "Copy");
       const facts = [link.role === "editor" ? "Can edit" : "Can view"];
       if (link.has_password) facts.push("password");
+      if (link.no_download) facts.push("no download");
       if (link.expires_at) facts.push(`expires ${formatTime(link.expires_at)}`);
       return el(
         "li",
@@ -760,6 +761,7 @@ function wireShare() {
     if (password) body.password = password;
     const expiry = document.getElementById("share-expiry").value;
     if (expiry) body.expires_at = new Date(`${expiry}T23:59:59`).toISOString();
+    if (document.getElementById("share-no-download").checked) body.no_download = true;
     try {
       await api.createLink(shareNode.id, body);
       form.reset();

@@ -14,6 +14,11 @@ const ROLE_TEXT = {
   editor: "You can view, edit and download this file.",
   uploader: "You can add files here.",
 };
+// Secure view (a no-download link, or an admin's rule): the file opens, its bytes stay here.
+const SECURE_ROLE_TEXT = {
+  viewer: "You can view this file. Downloading and printing are turned off.",
+  editor: "You can view and edit this file. Downloading and printing are turned off.",
+};
 
 async function download(node) {
   try {
@@ -69,7 +74,7 @@ async function open(node) {
   }
 }
 
-function fileRow(node) {
+function fileRow(node, canDownload) {
   const isFile = node.type === "file";
   return el(
     "tr",
@@ -77,7 +82,7 @@ function fileRow(node) {
     el("td", {}, isFile ? el("button", { type: "button", className: "link-button name", onclick: () => open(node) }, node.name) : node.name),
     el("td", { className: "col-modified" }, formatTime(node.modified)),
     el("td", { className: "col-size" }, isFile ? formatSize(node.size) : "—"),
-    el("td", { className: "actions" }, isFile ? el("button", { type: "button", className: "small", onclick: () => download(node) }, "Download") : null),
+    el("td", { className: "actions" }, isFile && canDownload ? el("button", { type: "button", className: "small", onclick: () => download(node) }, "Download") : null),
   );
 }
 
@@ -103,7 +108,8 @@ async function show() {
   const node = await api.file(data.node_id);
   document.title = `${node.name} · Docbridge`;
   document.getElementById("shared-name").textContent = node.name;
-  document.getElementById("shared-role").textContent = ROLE_TEXT[data.role] || "";
+  const canDownload = node.can_download !== false;
+  document.getElementById("shared-role").textContent = (canDownload ? ROLE_TEXT : SECURE_ROLE_TEXT)[data.role] || "";
   const openButton = document.getElementById("shared-open");
   const downloadButton = document.getElementById("shared-download");
   if (node.type === "folder") {
@@ -111,12 +117,13 @@ async function show() {
     downloadButton.hidden = true;
     const folder = await api.container(node.id);
     document.getElementById("shared-meta").textContent = `Folder · ${folder.children.length} ${folder.children.length === 1 ? "item" : "items"}`;
-    document.getElementById("shared-rows").replaceChildren(...folder.children.map(fileRow));
+    document.getElementById("shared-rows").replaceChildren(...folder.children.map((child) => fileRow(child, canDownload)));
     document.getElementById("shared-files").hidden = false;
   } else {
     document.getElementById("shared-meta").textContent = `${formatSize(node.size)} · changed ${formatTime(node.modified)}`;
     openButton.textContent = data.role === "editor" ? "Open to edit" : "Open to view";
     openButton.onclick = () => open(node);
+    downloadButton.hidden = !canDownload;
     downloadButton.onclick = () => download(node);
   }
   document.getElementById("shared").hidden = false;

@@ -32,6 +32,7 @@ from server.bootstrap import build_services, ensure_admin, instance_secret, migr
 from server.extensions import ExtensionContext
 from server.request import CompleteBodyRequest
 from server.services import EXTENSION_KEY, Services
+from storage.metadata.database import close_read_scope, open_read_scope
 
 BUILTIN_EXTENSIONS: tuple[extensions.Extension, ...] = (
     storage.local.extension,  # type: ignore[list-item]
@@ -73,6 +74,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         settings, secret, storage_context.blob_store_factories, plan.states, migration_locations(plan.ordered)
     )
     app.extensions[EXTENSION_KEY] = found
+    _share_reads_per_request(app)
     ensure_admin(found.users, settings)
     _sweep_orphans(found)
     registry.views.init_app(app)
@@ -88,6 +90,20 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     web.views.init_app(app)
     commands.init_app(app)
     return app
+
+
+def _share_reads_per_request(app: Flask) -> None:
+    """Each request reads the metadata through one connection and transaction
+    (`storage.metadata.database.read_scope`)."""
+
+    def open_scope() -> None:
+        open_read_scope()
+
+    def close_scope(_error: BaseException | None) -> None:
+        close_read_scope()
+
+    app.before_request(open_scope)
+    app.teardown_request(close_scope)
 
 
 def _sweep_orphans(found: Services) -> None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import enum
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -104,24 +104,35 @@ class TokenService:
         self,
         token: str,
         *,
-        audience: str,
+        audience: str | Callable[[str], bool],
         file_id: ResourceId | None = None,
         now: float | None = None,
     ) -> AccessGrant:
-        """Check signature, expiry, audience and (when given) the file; raise InvalidToken."""
+        """Check signature, expiry, audience and (when given) the file; raise InvalidToken.
+
+        `audience` is the one audience accepted, or a test of the token's audience for a
+        caller that accepts several (decoding once instead of once per audience)."""
         if not token:
             raise InvalidToken("missing access token")
         options: Any = {"require": ["exp", "iat", "sub", "fid", "mode", "aud"]}
         if now is not None:
             options["verify_exp"] = False
+        if callable(audience):
+            options["verify_aud"] = False
         try:
             payload = jwt.decode(
-                token, self._secret, algorithms=[ALGORITHM], audience=audience, options=options
+                token, self._secret, algorithms=[ALGORITHM],
+                audience=None if callable(audience) else audience, options=options,
             )
         except jwt.ExpiredSignatureError:
             raise InvalidToken("the access token has expired") from None
         except jwt.InvalidTokenError:
             raise InvalidToken("invalid access token") from None
+        if callable(audience):
+            claimed = payload["aud"]
+            if not isinstance(claimed, str) or not audience(claimed):
+                raise InvalidToken("invalid access token")
+            audience = claimed
         if now is not None and payload["exp"] <= now:
             raise InvalidToken("the access token has expired")
         try:

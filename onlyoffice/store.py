@@ -32,7 +32,7 @@ from core.errors import BadRequest, NotFound
 from core.ids import parse_resource_id
 from onlyoffice.keys import document_key
 from storage.interface import Storage
-from storage.metadata.database import now_utc, utc, write_transaction
+from storage.metadata.database import now_utc, read_connection, utc, write_transaction
 from storage.metadata.schema import new_metadata
 from storage.types import StoredBlob
 
@@ -139,13 +139,13 @@ class OnlyofficeStore:
     # --- document keys -----------------------------------------------------------------
 
     def current_key(self, file_id: str) -> str | None:
-        with self.engine.connect() as connection:
+        with read_connection(self.engine) as connection:
             row = connection.execute(select(documents.c.doc_key).where(documents.c.file_id == file_id)).first()
         return row.doc_key if row else None
 
     def spent_key(self, file_id: str) -> str | None:
         """The key of the last session the file changed under, if any."""
-        with self.engine.connect() as connection:
+        with read_connection(self.engine) as connection:
             row = connection.execute(select(documents.c.spent_key).where(documents.c.file_id == file_id)).first()
         return row.spent_key if row else None
 
@@ -180,7 +180,7 @@ class OnlyofficeStore:
 
     def session(self, file_id: str, doc_key: str) -> SessionState | None:
         """The session of `doc_key` while it is the file's current key, else None."""
-        with self.engine.connect() as connection:
+        with read_connection(self.engine) as connection:
             row = connection.execute(
                 select(documents).where(documents.c.file_id == file_id, documents.c.doc_key == doc_key)
             ).first()
@@ -238,7 +238,7 @@ class OnlyofficeStore:
                                                                editing=1, updated_at=now))
 
     def editors(self, file_id: str) -> list[str]:
-        with self.engine.connect() as connection:
+        with read_connection(self.engine) as connection:
             rows = connection.execute(
                 select(presence.c.user_id).where(presence.c.file_id == file_id, presence.c.editing == 1)
                 .order_by(presence.c.user_id)
@@ -246,7 +246,7 @@ class OnlyofficeStore:
         return [row.user_id for row in rows]
 
     def user_name(self, file_id: str, user_id: str) -> str:
-        with self.engine.connect() as connection:
+        with read_connection(self.engine) as connection:
             row = connection.execute(
                 select(presence.c.user_name).where(presence.c.file_id == file_id, presence.c.user_id == user_id)
             ).first()
@@ -255,7 +255,7 @@ class OnlyofficeStore:
     # --- callback dedupe ---------------------------------------------------------------
 
     def handled_version(self, dedupe_key: str) -> int | None:
-        with self.engine.connect() as connection:
+        with read_connection(self.engine) as connection:
             row = connection.execute(select(saves.c.version).where(saves.c.dedupe_key == dedupe_key)).first()
         return int(row.version) if row else None
 
@@ -271,7 +271,7 @@ class OnlyofficeStore:
 
     def conflict_copy(self, doc_key: str) -> str | None:
         """The id of the conflict copy the session of `doc_key` saves into, if it has one."""
-        with self.engine.connect() as connection:
+        with read_connection(self.engine) as connection:
             row = connection.execute(select(conflicts.c.copy_id).where(conflicts.c.doc_key == doc_key)).first()
         return str(row.copy_id) if row else None
 
@@ -304,7 +304,7 @@ class OnlyofficeStore:
             pass  # a replay of the same save; its attachment was undone with the row
 
     def history(self, file_id: str) -> dict[int, HistoryRecord]:
-        with self.engine.connect() as connection:
+        with read_connection(self.engine) as connection:
             rows = connection.execute(select(history).where(history.c.file_id == file_id)).all()
         return {
             int(row.version): HistoryRecord(int(row.version), str(row.doc_key), json.loads(row.history_json or "{}"),
@@ -313,7 +313,7 @@ class OnlyofficeStore:
         }
 
     def open_changes(self, file_id: str, version: int) -> BinaryIO | None:
-        with self.engine.connect() as connection:
+        with read_connection(self.engine) as connection:
             row = connection.execute(
                 select(history.c.changes_blob, history.c.changes_name)
                 .where(history.c.file_id == file_id, history.c.version == version)
@@ -349,7 +349,7 @@ class OnlyofficeStore:
         are left for that instance."""
         if not self.legacy_changes_dir.is_dir():
             return 0
-        with self.engine.connect() as connection:
+        with read_connection(self.engine) as connection:
             rows = connection.execute(
                 select(history.c.file_id, history.c.version, history.c.changes_name)
                 .where(history.c.changes_name.is_not(None), history.c.changes_blob.is_(None))

@@ -126,6 +126,9 @@ class WopiSession:
     principal: Principal
     # The token's mode as the holder's access allows it now.
     view_mode: ViewMode
+    # The file as read when the request was authorized (None: it is gone); the operations
+    # start from it rather than read it again.
+    node: Node | None = None
 
     @property
     def origin(self) -> SaveOrigin:
@@ -188,25 +191,23 @@ class WopiHost:
         """Verify the access token for this file against every accepted audience."""
         if not token:
             raise InvalidToken("missing access token")
-        audiences = [*self.clients.audiences(), VALIDATOR_AUDIENCE, *self._external_audiences()]
-        last_error: InvalidToken = InvalidToken("invalid access token")
-        for audience in audiences:
-            try:
-                grant = self.tokens.verify(token, audience=audience, file_id=file_id)
-            except InvalidToken as error:
-                last_error = error
-                continue
-            principal = principal_from_grant(grant, self.users, self.links, self.clock())
-            client = self.clients.for_audience(audience)
-            return WopiSession(token, grant, client.name if client else "", principal,
-                               self._view_mode_now(grant, principal))
-        log.info("WOPI: refused token %s for %s: %s", token_tail(token), file_id, last_error.message)
-        raise last_error
+        try:
+            grant = self.tokens.verify(token, audience=self._accepts_audience, file_id=file_id)
+        except InvalidToken as error:
+            log.info("WOPI: refused token %s for %s: %s", token_tail(token), file_id, error.message)
+            raise
+        principal = principal_from_grant(grant, self.users, self.links, self.clock())
+        client = self.clients.for_audience(grant.audience)
+        view_mode, node = self._view_mode_now(grant, principal)
+        return WopiSession(token, grant, client.name if client else "", principal, view_mode, node)
 
-    def _external_audiences(self) -> list[str]:
-        """Apps that registered over HTTP reach files through this WOPI host too: the
-        registry hands them the file's WOPISrc with their token."""
-        return [audience_for(name) for name in self.external_apps()]
+    def _accepts_audience(self, audience: str) -> bool:
+        """The WOPI clients', the validator's, and those of apps that registered over HTTP:
+        the registry hands them the file's WOPISrc with their token (read only when no
+        configured client's audience matched)."""
+        if audience == VALIDATOR_AUDIENCE or self.clients.for_audience(audience) is not None:
+            return True
+        return audience in {audience_for(name) for name in self.external_apps()}
 
     def check_proof(self, session: WopiSession, url: str, headers: ProofHeaders) -> None:
         """Verify the proof headers when the session's WOPI client publishes proof keys
@@ -244,22 +245,22 @@ class WopiHost:
 
     # --- helpers ------------------------------------------------------------------------
 
-    def _view_mode_now(self, grant: AccessGrant, principal: Principal) -> ViewMode:
-        """What the token's holder may do now: the token's mode, lowered to what their access
-        allows today, so a share revoked or narrowed since the token was issued ends or
-        narrows it at its next use. WOPI clients express no role between viewer and editor:
-        those read."""
+    def _view_mode_now(self, grant: AccessGrant, principal: Principal) -> tuple[ViewMode, Node | None]:
+        """What the token's holder may do now, and the file: the token's mode, lowered to
+        what their access allows today, so a share revoked or narrowed since the token was
+        issued ends or narrows it at its next use. WOPI clients express no role between
+        viewer and editor: those read."""
         try:
             node = self.storage.stat(grant.file_id)
         except NotFound:
-            return grant.view_mode  # the operation answers 404 itself
+            return grant.view_mode, None  # the operation answers 404 itself
         ceiling = self.access.ceiling(principal, node)
         if ceiling is None:
             raise InvalidToken("the access this token was issued for has ended")
-        return grant.view_mode.at_most(ceiling)
+        return grant.view_mode.at_most(ceiling), node
 
     def _file(self, session: WopiSession) -> Node:
-        node = self.storage.stat(session.file_id)
+        node = session.node if session.node is not None else self.storage.stat(session.file_id)
         if node.is_folder:
             raise NotFound("not a file")
         return node
@@ -268,11 +269,18 @@ class WopiHost:
         if session.view_mode is not ViewMode.WRITE:
             raise Unauthenticated("the access token does not allow changes")
 
-    def _can_write_relative(self, session: WopiSession, node: Node) -> bool:
-        if session.view_mode is not ViewMode.WRITE or node.parent_id is None:
+    def _parent(self, node: Node) -> Node | None:
+        if node.parent_id is None:
+            return None
+        try:
+            return self.storage.stat(node.parent_id)
+        except NotFound:
+            return None
+
+    def _can_write_relative(self, session: WopiSession, parent: Node | None) -> bool:
+        if session.view_mode is not ViewMode.WRITE or parent is None:
             return False
         try:
-            parent = self.storage.stat(node.parent_id)
             return self.access.permissions(session.principal, parent).write
         except NotFound:
             return False
@@ -305,12 +313,7 @@ class WopiHost:
 
     def check_file_info(self, session: WopiSession) -> dict[str, Any]:
         node = self._file(session)
-        folder_name = ""
-        if node.parent_id is not None:
-            try:
-                folder_name = self.storage.stat(node.parent_id).name
-            except NotFound:
-                folder_name = ""
+        parent = self._parent(node)
         grant = session.grant
         view_mode = session.view_mode
         if view_mode is ViewMode.WRITE and not may_join(self._current_lock(node.id), session.app_name):
@@ -322,10 +325,11 @@ class WopiHost:
             display_name=str(grant.claims.get("name") or ""),
             view_mode=view_mode,
             is_anonymous=grant.link_id is not None,
-            can_write_relative=self._can_write_relative(session, node),
+            can_write_relative=self._can_write_relative(session, parent),
             user_info=self.user_info.get(grant.user_id),
         )
-        info = check_file_info(node, caller, self.host_urls(node, session.app_name), folder_name=folder_name)
+        info = check_file_info(node, caller, self.host_urls(node, session.app_name),
+                               folder_name=parent.name if parent else "")
         profile = self.profile_of(session)
         return apply_profile(profile, info, self._profile_input(session, node, profile))
 
@@ -485,7 +489,7 @@ class WopiHost:
         one with X-WOPI-OverwriteRelativeTarget), answered with a WOPISrc and a fresh token."""
         content = cast(BinaryIO, stream)
         node = self._file(session)
-        if not self._can_write_relative(session, node) or self.effects(session, node).secure_view:
+        if not self._can_write_relative(session, self._parent(node)) or self.effects(session, node).secure_view:
             raise NotImplementedFeature("this access token may not create files here")
         suggested = headers.get("X-WOPI-SuggestedTarget")
         relative = headers.get("X-WOPI-RelativeTarget")

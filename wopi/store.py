@@ -7,11 +7,11 @@ on the ``wopi`` Alembic branch.
 
 from __future__ import annotations
 
-from sqlalchemy import Column, DateTime, String, Table, Text, insert, select, update
+from sqlalchemy import Column, DateTime, String, Table, Text, bindparam, insert, select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
-from storage.metadata.database import now_utc, write_transaction
+from storage.metadata.database import now_utc, read_connection, write_transaction
 from storage.metadata.schema import new_metadata
 
 MAX_USER_INFO_CHARS = 1024
@@ -39,13 +39,16 @@ def _upsert(engine: Engine, table: Table, key: str, key_value: str, values: dict
                 raise
 
 
+_INFO_OF_USER = select(user_info.c.info).where(user_info.c.user_id == bindparam("user_id"))  # every CheckFileInfo
+
+
 class UserInfoStore:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
 
     def get(self, user_id: str) -> str | None:
-        with self.engine.connect() as connection:
-            row = connection.execute(select(user_info.c.info).where(user_info.c.user_id == user_id)).first()
+        with read_connection(self.engine) as connection:
+            row = connection.execute(_INFO_OF_USER, {"user_id": user_id}).first()
         return None if row is None else str(row.info)
 
     def put(self, user_id: str, info: str) -> None:

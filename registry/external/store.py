@@ -16,6 +16,7 @@ from registry.catalog import Registration
 from registry.external.launch import ExternalDriver, LaunchClient
 from registry.external.registration import ExternalRegistration, registration_from_json, registration_to_json
 from registry.tables import app_providers
+from storage.metadata.database import read_connection
 
 log = logging.getLogger(__name__)
 
@@ -122,7 +123,7 @@ class ProviderStore:
             return result.rowcount > 0
 
     def live_registrations(self, now: datetime) -> list[StoredRegistration]:
-        with self._engine.connect() as connection:
+        with read_connection(self._engine) as connection:
             rows = connection.execute(
                 select(app_providers)
                 .where(app_providers.c.expires_at > self._when(now))

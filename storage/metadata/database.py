@@ -3,6 +3,14 @@
 SQLite runs in WAL mode with full fsync, foreign keys on, and write transactions opened
 with ``BEGIN IMMEDIATE`` so that concurrent writers queue instead of failing half-way.
 PostgreSQL writers lock the rows they change with ``SELECT … FOR UPDATE``.
+
+Reads go through `read_connection`. Inside a `read_scope` (one per HTTP request) every read
+of an engine shares one pooled connection and one transaction, so a request's reads see one
+consistent state and pay for one checkout and one BEGIN, not one per store. A commit on that
+engine made while the scope is open (the request's own write, through another connection)
+ends the shared transaction before the next read, so a request always reads its own writes.
+Decisions that must hold against concurrent writers are made again inside the write
+transaction, never on a scope's reads alone.
 """
 
 from __future__ import annotations
@@ -11,6 +19,7 @@ import os
 import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Any
 
@@ -29,6 +38,7 @@ def make_engine(url: str) -> Engine:
     else:
         engine = create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10)
     _dispose_after_fork(engine)
+    event.listen(engine, "commit", _end_scoped_reads_after_commit)
     return engine
 
 
@@ -60,6 +70,75 @@ def _dispose_after_fork(engine: Engine) -> None:
             alive.dispose(close=False)
 
     os.register_at_fork(after_in_child=after_fork)
+
+
+class ReadScope:
+    """The connections a request reads through, one per engine, opened on first use."""
+
+    def __init__(self) -> None:
+        self._connections: dict[Engine, Connection] = {}
+        self._stale: set[Engine] = set()
+
+    def connection(self, engine: Engine) -> Connection:
+        connection = self._connections.get(engine)
+        if connection is None:
+            connection = self._connections[engine] = engine.connect()
+        elif engine in self._stale and connection.in_transaction():
+            connection.rollback()
+        self._stale.discard(engine)
+        return connection
+
+    def committed(self, engine: Engine, connection: Connection) -> None:
+        if self._connections.get(engine) is not connection:
+            self._stale.add(engine)
+
+    def close(self) -> None:
+        connections, self._connections = self._connections, {}
+        for connection in connections.values():
+            connection.close()
+
+
+_read_scope: ContextVar[ReadScope | None] = ContextVar("docbridge_read_scope", default=None)
+
+
+def open_read_scope() -> ReadScope:
+    """Start sharing read connections in this context (a request); end with `close_read_scope`."""
+    scope = ReadScope()
+    _read_scope.set(scope)
+    return scope
+
+
+def close_read_scope() -> None:
+    scope = _read_scope.get()
+    _read_scope.set(None)
+    if scope is not None:
+        scope.close()
+
+
+@contextmanager
+def read_scope() -> Iterator[ReadScope]:
+    scope = open_read_scope()
+    try:
+        yield scope
+    finally:
+        close_read_scope()
+
+
+@contextmanager
+def read_connection(engine: Engine) -> Iterator[Connection]:
+    """A connection to read with: the scope's shared one, or a connection of its own."""
+    scope = _read_scope.get()
+    if scope is not None:
+        yield scope.connection(engine)
+        return
+    with engine.connect() as connection:
+        yield connection
+
+
+def _end_scoped_reads_after_commit(connection: Connection) -> None:
+    scope = _read_scope.get()
+    if scope is not None:
+        scope.committed(connection.engine, connection)
 
 
 @contextmanager

@@ -13,7 +13,7 @@ from sqlalchemy.exc import IntegrityError
 
 from core.errors import AlreadyExists, BadRequest, NotFound
 from core.ids import new_opaque_id
-from storage.metadata.database import LIKE_ESCAPE, contains_pattern, now_utc, write_transaction
+from storage.metadata.database import LIKE_ESCAPE, contains_pattern, now_utc, read_connection, write_transaction
 from storage.metadata.schema import group_members, groups, users
 from storage.types import Group
 
@@ -60,14 +60,14 @@ class GroupStore:
         return Group(group_id, name, display_name or name, source)
 
     def by_name(self, name: str) -> Group:
-        with self.engine.connect() as connection:
+        with read_connection(self.engine) as connection:
             row = connection.execute(select(groups).where(groups.c.name == name)).first()
         if row is None:
             raise NotFound(f"no group {name!r}")
         return self._group(row)
 
     def get(self, group_id: str) -> Group:
-        with self.engine.connect() as connection:
+        with read_connection(self.engine) as connection:
             row = connection.execute(select(groups).where(groups.c.id == group_id)).first()
         if row is None:
             raise NotFound("no such group")
@@ -75,7 +75,7 @@ class GroupStore:
 
     def with_member_counts(self) -> list[tuple[Group, int]]:
         """Every group with its number of members, by name."""
-        with self.engine.connect() as connection:
+        with read_connection(self.engine) as connection:
             rows = connection.execute(
                 select(groups, func.count(group_members.c.user_id).label("members"))
                 .outerjoin(group_members, group_members.c.group_id == groups.c.id)
@@ -86,7 +86,7 @@ class GroupStore:
 
     def search(self, text: str, limit: int) -> list[Group]:
         pattern = contains_pattern(text)
-        with self.engine.connect() as connection:
+        with read_connection(self.engine) as connection:
             rows = connection.execute(
                 select(groups)
                 .where(or_(func.lower(groups.c.name).like(pattern, escape=LIKE_ESCAPE),
@@ -104,7 +104,7 @@ class GroupStore:
     def members(self, name: str) -> list[str]:
         """The member user names of the group, sorted."""
         group = self.by_name(name)
-        with self.engine.connect() as connection:
+        with read_connection(self.engine) as connection:
             rows = connection.execute(
                 select(users.c.name)
                 .join(group_members, group_members.c.user_id == users.c.id)
@@ -128,12 +128,12 @@ class GroupStore:
             raise NotFound("the user is not a member of this group")
 
     def group_ids_of(self, user_id: str) -> frozenset[str]:
-        with self.engine.connect() as connection:
+        with read_connection(self.engine) as connection:
             rows = connection.execute(select(group_members.c.group_id).where(group_members.c.user_id == user_id))
             return frozenset(row.group_id for row in rows)
 
     def groups_of(self, user_id: str) -> list[Group]:
-        with self.engine.connect() as connection:
+        with read_connection(self.engine) as connection:
             rows = connection.execute(
                 select(groups)
                 .join(group_members, group_members.c.group_id == groups.c.id)
@@ -163,7 +163,7 @@ class GroupStore:
     def _in_step(self, user_id: str, names: set[str]) -> bool:
         """Whether the user is in exactly the claimed groups among their ``oidc`` ones, and
         in every claimed group."""
-        with self.engine.connect() as connection:
+        with read_connection(self.engine) as connection:
             rows = connection.execute(
                 select(groups.c.name, groups.c.source)
                 .join(group_members, group_members.c.group_id == groups.c.id)

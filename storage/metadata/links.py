@@ -12,7 +12,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from core.errors import BadRequest, NotFound
 from core.ids import ResourceId, new_opaque_id
-from storage.metadata.database import now_utc, utc
+from storage.metadata.database import now_utc, read_connection, utc
 from storage.metadata.schema import links, nodes
 from storage.types import Link, LinkRole
 
@@ -69,14 +69,14 @@ class LinkStore:
         return self._link(row)
 
     def list_for(self, node_id: ResourceId) -> list[Link]:
-        with self.engine.connect() as connection:
+        with read_connection(self.engine) as connection:
             rows = connection.execute(
                 self._select().where(links.c.node_id == node_id.opaque_id).order_by(links.c.created_at)
             )
             return [self._link(row) for row in rows]
 
     def get(self, link_id: str) -> Link:
-        with self.engine.connect() as connection:
+        with read_connection(self.engine) as connection:
             row = connection.execute(self._select().where(links.c.id == link_id)).first()
         if row is None:
             raise NotFound("no such link")
@@ -84,7 +84,7 @@ class LinkStore:
 
     def by_token(self, token: str) -> Link | None:
         """The live link with this token; expired links count as absent."""
-        with self.engine.connect() as connection:
+        with read_connection(self.engine) as connection:
             row = connection.execute(self._select().where(links.c.token == token)).first()
         if row is None:
             return None
@@ -94,7 +94,7 @@ class LinkStore:
         return link
 
     def check_password(self, link: Link, password: str) -> bool:
-        with self.engine.connect() as connection:
+        with read_connection(self.engine) as connection:
             stored = connection.execute(select(links.c.password_hash).where(links.c.id == link.id)).scalar()
         return bool(stored) and check_password_hash(str(stored), password)
 

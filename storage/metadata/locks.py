@@ -17,14 +17,14 @@ from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, insert, select, update
+from sqlalchemy import and_, bindparam, insert, select, update
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 
 from core.events import EventBus, LockChanged
 from core.ids import ResourceId
 from storage.lock_rules import LockRecord
-from storage.metadata.database import is_postgresql, now_utc, utc, write_transaction
+from storage.metadata.database import is_postgresql, now_utc, read_connection, utc, write_transaction
 from storage.metadata.schema import locks, nodes
 from storage.types import Lock, LockKind
 
@@ -45,13 +45,16 @@ def _record(row: Any, file_id: ResourceId) -> LockRecord:
     return LockRecord(lock, utc(row.released_at) if row.released_at is not None else None)
 
 
+# Built once, as every request that touches a file reads its lock (see storage.service).
+_LOCK_OF = select(locks).where(locks.c.node_id == bindparam("node_id"))
+_LOCK_OF_FOR_UPDATE = _LOCK_OF.with_for_update()
+
+
 def read_record(connection: Connection, file_id: ResourceId, *, for_update: bool = False) -> LockRecord | None:
     """The file's lock row inside the caller's transaction (locked on PostgreSQL when
     `for_update`), or None when the file was never locked."""
-    query = select(locks).where(locks.c.node_id == file_id.opaque_id)
-    if for_update and is_postgresql(connection):
-        query = query.with_for_update()
-    row = connection.execute(query).first()
+    query = _LOCK_OF_FOR_UPDATE if for_update and is_postgresql(connection) else _LOCK_OF
+    row = connection.execute(query, {"node_id": file_id.opaque_id}).first()
     return _record(row, file_id) if row is not None else None
 
 
@@ -75,7 +78,7 @@ class LockStore:
         self.storage_id = storage_id
 
     def record(self, file_id: ResourceId) -> LockRecord | None:
-        with self.engine.connect() as connection:
+        with read_connection(self.engine) as connection:
             return read_record(connection, file_id)
 
     def get(self, file_id: ResourceId, now: datetime | None = None) -> Lock | None:
@@ -85,12 +88,12 @@ class LockStore:
 
     def holding(self, file_ids: Iterable[ResourceId], now: datetime | None = None) -> dict[ResourceId, Lock]:
         """The locks holding now on any of `file_ids`, by file."""
-        with self.engine.connect() as connection:
+        with read_connection(self.engine) as connection:
             return {lock.file_id: lock for lock in active_among(connection, file_ids, now or now_utc())}
 
     def all_active(self, now: datetime | None = None) -> list[tuple[Lock, str]]:
         """Every lock holding now, with its file's name, oldest first."""
-        with self.engine.connect() as connection:
+        with read_connection(self.engine) as connection:
             rows = connection.execute(
                 select(locks, nodes.c.space_id, nodes.c.name.label("file_name"))
                 .join(nodes, nodes.c.id == locks.c.node_id)

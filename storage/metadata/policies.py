@@ -16,13 +16,16 @@ from sqlalchemy.exc import IntegrityError
 from core.errors import AlreadyExists, NotFound
 from core.ids import new_opaque_id
 from core.policy import Rule, make_rule
-from storage.metadata.database import now_utc, write_transaction
+from storage.metadata.database import now_utc, read_connection, write_transaction
 from storage.metadata.schema import policies
 
 
 def _names(text: str) -> list[str]:
     loaded = json.loads(text or "[]")
     return [str(item) for item in loaded] if isinstance(loaded, list) else []
+
+
+_ALL_RULES = select(policies).order_by(policies.c.created_at, policies.c.id)  # read by every open and download
 
 
 class PolicyStore:
@@ -55,12 +58,12 @@ class PolicyStore:
         }
 
     def list(self) -> list[Rule]:
-        with self.engine.connect() as connection:
-            rows = connection.execute(select(policies).order_by(policies.c.created_at, policies.c.id))
+        with read_connection(self.engine) as connection:
+            rows = connection.execute(_ALL_RULES)
             return [self._rule(row) for row in rows]
 
     def get(self, rule_id: str) -> Rule:
-        with self.engine.connect() as connection:
+        with read_connection(self.engine) as connection:
             row = connection.execute(select(policies).where(policies.c.id == rule_id)).first()
         if row is None:
             raise NotFound("no such policy")
@@ -96,5 +99,5 @@ class PolicyStore:
             raise NotFound("no such policy")
 
     def names(self) -> Sequence[str]:
-        with self.engine.connect() as connection:
+        with read_connection(self.engine) as connection:
             return [str(name) for name in connection.execute(select(policies.c.name)).scalars()]

@@ -14,7 +14,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from core.errors import Conflict, NotFound
 from core.ids import ResourceId, new_opaque_id
-from storage.metadata.database import now_utc, utc
+from storage.metadata.database import now_utc, read_connection, utc
 from storage.metadata.schema import groups, nodes, shares, users
 from storage.types import GranteeKind, Share, ShareRole
 
@@ -71,14 +71,14 @@ class ShareStore:
         return self.get(share_id)
 
     def get(self, share_id: str) -> Share:
-        with self.engine.connect() as connection:
+        with read_connection(self.engine) as connection:
             row = connection.execute(self._select().where(shares.c.id == share_id)).first()
         if row is None:
             raise NotFound("no such share")
         return self._share(row)
 
     def list_for(self, node_id: ResourceId) -> list[Share]:
-        with self.engine.connect() as connection:
+        with read_connection(self.engine) as connection:
             rows = connection.execute(
                 self._select().where(shares.c.node_id == node_id.opaque_id).order_by(shares.c.created_at, shares.c.id)
             )
@@ -102,7 +102,7 @@ class ShareStore:
         ids = list(node_opaque_ids)
         if not ids:
             return set()
-        with self.engine.connect() as connection:
+        with read_connection(self.engine) as connection:
             rows = connection.execute(select(shares.c.node_id).where(shares.c.node_id.in_(ids)).distinct())
             return {row.node_id for row in rows}
 
@@ -111,7 +111,7 @@ class ShareStore:
         ids = list(node_opaque_ids)
         if not ids:
             return []
-        with self.engine.connect() as connection:
+        with read_connection(self.engine) as connection:
             rows = connection.execute(
                 self._select().where(shares.c.node_id.in_(ids), _grantee_is(user_id, group_ids))
             )
@@ -119,7 +119,7 @@ class ShareStore:
 
     def received(self, user_id: str, group_ids: Iterable[str]) -> list[Share]:
         """Every share whose grantee is the user or one of the groups, newest first."""
-        with self.engine.connect() as connection:
+        with read_connection(self.engine) as connection:
             rows = connection.execute(
                 self._select().where(_grantee_is(user_id, group_ids)).order_by(shares.c.created_at.desc())
             )

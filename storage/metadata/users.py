@@ -10,14 +10,14 @@ import threading
 import time
 from typing import Any
 
-from sqlalchemy import delete, func, insert, or_, select, update
+from sqlalchemy import bindparam, delete, func, insert, or_, select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from core.errors import AlreadyExists, BadRequest, NotFound
 from core.ids import ResourceId, new_opaque_id
-from storage.metadata.database import LIKE_ESCAPE, contains_pattern, now_utc, write_transaction
+from storage.metadata.database import LIKE_ESCAPE, contains_pattern, now_utc, read_connection, write_transaction
 from storage.metadata.schema import spaces, user_tokens, users
 from storage.service import StorageService
 from storage.types import User
@@ -63,6 +63,9 @@ class _VerifiedPasswords:
             if len(self._entries) >= self._capacity:
                 self._entries.clear()
             self._entries[self._key(stored_hash, password)] = time.monotonic() + self._ttl
+
+
+_USER_BY_ID = select(users).where(users.c.id == bindparam("user_id"))  # every request reads one
 
 
 class UserStore:
@@ -119,8 +122,8 @@ class UserStore:
         return self.get(user_id)
 
     def get(self, user_id: str) -> User:
-        with self.engine.connect() as connection:
-            row = connection.execute(select(users).where(users.c.id == user_id)).first()
+        with read_connection(self.engine) as connection:
+            row = connection.execute(_USER_BY_ID, {"user_id": user_id}).first()
         if row is None:
             raise NotFound("no such user")
         return self._user(row)
@@ -132,20 +135,20 @@ class UserStore:
             return None
 
     def by_name(self, name: str) -> User:
-        with self.engine.connect() as connection:
+        with read_connection(self.engine) as connection:
             row = connection.execute(select(users).where(users.c.name == name)).first()
         if row is None:
             raise NotFound(f"no user {name!r}")
         return self._user(row)
 
     def list(self) -> list[User]:
-        with self.engine.connect() as connection:
+        with read_connection(self.engine) as connection:
             return [self._user(row) for row in connection.execute(select(users).order_by(users.c.name))]
 
     def search(self, text: str, limit: int) -> tuple[User, ...]:
         """Users whose name or display name holds `text` (any case), by name."""
         pattern = contains_pattern(text)
-        with self.engine.connect() as connection:
+        with read_connection(self.engine) as connection:
             rows = connection.execute(
                 select(users)
                 .where(or_(func.lower(users.c.name).like(pattern, escape=LIKE_ESCAPE),
@@ -156,7 +159,7 @@ class UserStore:
             return tuple(self._user(row) for row in rows)
 
     def count(self) -> int:
-        with self.engine.connect() as connection:
+        with read_connection(self.engine) as connection:
             return len(connection.execute(select(users.c.id)).all())
 
     def delete(self, name: str) -> None:
@@ -175,7 +178,7 @@ class UserStore:
             )
 
     def check_password(self, name: str, password: str) -> User | None:
-        with self.engine.connect() as connection:
+        with read_connection(self.engine) as connection:
             row = connection.execute(select(users).where(users.c.name == name)).first()
         stored = row.password_hash if row is not None and row.password_hash else _DUMMY_HASH
         valid = self._verified.seen(stored, password) or check_password_hash(stored, password)
@@ -198,7 +201,7 @@ class UserStore:
         if not token.startswith(TOKEN_PREFIX):
             return None
         digest = _token_hash(token)
-        with self.engine.connect() as connection:
+        with read_connection(self.engine) as connection:
             row = connection.execute(
                 select(users, user_tokens.c.token_hash)
                 .join(user_tokens, user_tokens.c.user_id == users.c.id)
@@ -209,6 +212,6 @@ class UserStore:
         return self._user(row)
 
     def by_oidc_subject(self, subject: str) -> User | None:
-        with self.engine.connect() as connection:
+        with read_connection(self.engine) as connection:
             row = connection.execute(select(users).where(users.c.oidc_subject == subject)).first()
         return self._user(row) if row else None

@@ -14,7 +14,8 @@ download of the same bytes. Every run must have no error and the stored and serv
 must equal the sources, or the script exits non-zero without writing anything. It prints
 a markdown section; ``--write`` puts it into docs/benchmarks.md.
 
-Run: ``.venv/bin/python -m bench.compare [--rounds 3] [--seconds 10] [--database both] [--write]``.
+Run: ``.venv/bin/python -m bench.compare [--rounds 3] [--seconds 10] [--database both] [--write]``;
+``--workers N --threads M`` runs every gunicorn server with another worker model instead.
 Only loopback traffic; bounded in count and time (about 20 minutes with the defaults).
 """
 
@@ -36,7 +37,7 @@ import textwrap
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack, contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -686,13 +687,18 @@ def main() -> None:
     parser.add_argument("--saves", type=int, default=5, help="ONLYOFFICE callback saves (and plain downloads)")
     parser.add_argument("--callback-mib", type=int, default=100)
     parser.add_argument("--database", choices=["sqlite", "postgresql", "both"], default="both")
+    parser.add_argument("--workers", type=int, help="another worker count than make run's, to compare models")
+    parser.add_argument("--threads", type=int, help="another thread count than make run's, to compare models")
     parser.add_argument("--write", action="store_true", help=f"put the section into {DOC.relative_to(PROJECT_ROOT)}")
     options = parser.parse_args()
+    if options.write and (options.workers or options.threads):
+        parser.error("--write records make run's settings; drop --workers/--threads")
     if min(options.rounds, options.seconds, options.starvation_runs, options.starvation_seconds, options.saves) < 1:
         parser.error("counts and durations must be at least 1")
     databases = ["sqlite", "postgresql"] if options.database == "both" else [options.database]
 
     settings = make_run_settings()
+    settings = replace(settings, workers=options.workers or settings.workers, threads=options.threads or settings.threads)
     failures: list[str] = []
     load_before = os.getloadavg()[0]
     with stopped_cleanly(), ExitStack() as stack:

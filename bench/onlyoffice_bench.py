@@ -1,8 +1,8 @@
 """ONLYOFFICE driver benchmark (not a test).
 
 1. Callback save of a 100 MiB document: the Document Server stand-in posts a forcesave
-   callback (status 6) and Docbridge downloads the file from the stand-in's cache URL
-   through the outbound fence, spools it, stores it as a new version and answers.
+   callback (status 6) and Docbridge streams the file from the stand-in's cache URL
+   through the outbound fence straight into a new version and answers.
    Compared with a plain streamed download of the same bytes from the same loopback server
    into a temporary file.
 2. Opening: ``POST /app/open`` followed by the editor page (config built and signed).

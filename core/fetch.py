@@ -9,8 +9,14 @@ for a stand-in, while a configured name that resolves to 169.254.169.254 is stil
 and always when the policy's origins did not come from an admin (``trust_literal_hosts``
 off: an external app provider's registered launch URL);
 timeouts on connect and on every read, plus an overall deadline; a size cap checked against
-``Content-Length`` and again while streaming. Downloads are streamed to an anonymous
-temporary file, hashed on the way, and handed over positioned at offset 0.
+``Content-Length`` and again while streaming; an answer shorter than its ``Content-Length``
+is a broken-off download, never a short file.
+
+Two ways to take a body: `Fetcher.stream` hands the answer over as it arrives (a read-only
+file that enforces the rules above on every read, so a caller can copy it straight into
+storage and write the bytes once), `Fetcher.download` spools it into an anonymous
+temporary file, hashed on the way, handed over at offset 0, for callers that need to read
+it twice. Both apply the same checks (`Stream`).
 
 Known limit: the address check resolves the name before `requests` connects and resolves
 it again; an attacker controlling the DNS of a configured peer could race the two.
@@ -19,11 +25,13 @@ it again; an attacker controlling the DNS of a configured peer could race the tw
 from __future__ import annotations
 
 import hashlib
+import io
 import ipaddress
+import shutil
 import socket
 import tempfile
 import time
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Generator, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, BinaryIO
@@ -62,6 +70,100 @@ class Download:
     file: BinaryIO
     size: int
     sha256: str
+
+
+class Stream:
+    """A fenced answer being read: `file` yields the body as it arrives, checking the size
+    cap, the deadline and the declared length on the way; a broken-off body raises
+    UpstreamInterrupted from `file.read`. `size` counts the bytes read so far; `sha256`,
+    when asked for, is known once the body was read to its end."""
+
+    def __init__(self, response: requests.Response, *, source: str, max_bytes: int, deadline: float,
+                 digest: bool) -> None:
+        self._response = response
+        self._source = source
+        self._max_bytes = max_bytes
+        self._deadline = deadline
+        self._digest = hashlib.sha256() if digest else None
+        self._declared = _declared_length(response)
+        self.size = 0
+        self.finished = False
+        self._started = False
+        self.file: BinaryIO = io.BufferedReader(_ChunkReader(self._chunks()), CHUNK_BYTES)
+
+    @property
+    def unread(self) -> bool:
+        """Nothing of the body was taken yet: `file` still holds all of it."""
+        return not self._started
+
+    @property
+    def sha256(self) -> str | None:
+        if self._digest is None or not self.finished:
+            return None
+        return self._digest.hexdigest()
+
+    def _chunks(self) -> Generator[bytes, None, None]:
+        self._started = True
+        try:
+            for chunk in self._response.iter_content(CHUNK_BYTES):
+                self.size += len(chunk)
+                if self.size > self._max_bytes:
+                    raise PayloadTooLarge(f"the download is larger than {self._max_bytes} bytes", self._max_bytes)
+                if time.monotonic() > self._deadline:
+                    raise UpstreamError(f"the download from {self._source} took too long")
+                if self._digest is not None:
+                    self._digest.update(chunk)
+                yield chunk
+        except requests.RequestException as error:
+            raise UpstreamInterrupted(
+                f"the download from {self._source} broke off after {self.size} bytes: {type(error).__name__}"
+            ) from None
+        if self._declared is not None and self.size != self._declared:
+            # urllib3 already refuses most short bodies; this holds whatever the transport.
+            raise UpstreamInterrupted(
+                f"the download from {self._source} broke off after {self.size} of {self._declared} bytes"
+            )
+        self.finished = True
+
+
+class _ChunkReader(io.RawIOBase):
+    """`chunks` as a raw, read-only stream. A failure is raised again on every later read,
+    so a caller that went on reading could never take a cut-off body for a whole one."""
+
+    def __init__(self, chunks: Generator[bytes, None, None]) -> None:
+        self._chunks = chunks
+        self._pending = memoryview(b"")
+        self._failure: BaseException | None = None
+
+    def readable(self) -> bool:
+        return True
+
+    def close(self) -> None:
+        self._chunks.close()
+        super().close()
+
+    def readinto(self, buffer: Any) -> int:
+        if self._failure is not None:
+            raise self._failure
+        if not self._pending:
+            try:
+                self._pending = memoryview(next(self._chunks, b""))
+            except BaseException as error:
+                self._failure = error
+                raise
+        count = min(len(buffer), len(self._pending))
+        buffer[:count] = self._pending[:count]
+        self._pending = self._pending[count:]
+        return count
+
+
+def _declared_length(response: requests.Response) -> int | None:
+    """The body length the peer announced, when the bytes read are to match it (an
+    encoded body is counted after decoding, so only urllib3 can check it)."""
+    declared = response.headers.get("Content-Length", "")
+    if not declared.isdigit() or response.headers.get("Content-Encoding", "identity").lower() != "identity":
+        return None
+    return int(declared)
 
 
 def _special(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
@@ -158,34 +260,31 @@ class Fetcher:
         return response
 
     @contextmanager
-    def download(self, url: str, headers: Mapping[str, str] | None = None) -> Iterator[Download]:
-        """Stream `url` (status 200 or 206) into a temporary file; yield it at offset 0.
-        The file is removed when the context ends."""
+    def stream(self, url: str, headers: Mapping[str, str] | None = None, *,
+               digest: bool = False) -> Iterator[Stream]:
+        """The answer to a GET of `url` (status 200 or 206) as a `Stream` whose `file` is
+        read as the bytes arrive; `digest` also hashes them. The connection is closed, and
+        `file` with it, when the context ends."""
         deadline = time.monotonic() + max(self.policy.timeout_seconds * 5, self.policy.timeout_seconds)
         response = self._send("GET", url, stream=True, headers=dict(headers or {}))
-        with response, tempfile.TemporaryFile() as spool:
+        with response:
             if response.status_code not in (200, 206):
                 raise UpstreamError(f"{origin_of(url)} answered HTTP {response.status_code}")
-            digest = hashlib.sha256()
-            size = 0
-            try:
-                for chunk in response.iter_content(CHUNK_BYTES):
-                    size += len(chunk)
-                    if size > self.policy.max_bytes:
-                        raise PayloadTooLarge(f"the download is larger than {self.policy.max_bytes} bytes",
-                                              self.policy.max_bytes)
-                    if time.monotonic() > deadline:
-                        raise UpstreamError(f"the download from {origin_of(url)} took too long")
-                    digest.update(chunk)
-                    spool.write(chunk)
-            except requests.RequestException as error:
-                raise UpstreamInterrupted(
-                    f"the download from {origin_of(url)} broke off after {size} bytes: {type(error).__name__}"
-                ) from None
+            body = Stream(response, source=origin_of(url), max_bytes=self.policy.max_bytes, deadline=deadline,
+                          digest=digest)
+            with body.file:
+                yield body
+
+    @contextmanager
+    def download(self, url: str, headers: Mapping[str, str] | None = None) -> Iterator[Download]:
+        """`url` read whole into a temporary file (see `stream`), yielded at offset 0.
+        The file is removed when the context ends."""
+        with self.stream(url, headers, digest=True) as body, tempfile.TemporaryFile() as spool:
+            shutil.copyfileobj(body.file, spool, CHUNK_BYTES)
             spool.flush()
             spool.seek(0)
-            yield Download(file=spool, size=size, sha256=digest.hexdigest())
-
+            assert body.sha256 is not None
+            yield Download(file=spool, size=body.size, sha256=body.sha256)
 
 def _is_literal(host: str, address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
     """The host is written as this very address (the admin configured the address itself),

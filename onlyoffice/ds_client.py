@@ -60,12 +60,24 @@ class Download(Protocol):
     sha256: str
 
 
+class StreamedBody(Protocol):
+    """An answer read as it arrives (`core.fetch.Stream`)."""
+
+    @property
+    def file(self) -> BinaryIO: ...
+
+    @property
+    def unread(self) -> bool: ...
+
+
 class OutboundHttp(Protocol):
     """What `core.fetch.Fetcher` offers; the seam the clients are built on."""
 
     def request(self, method: str, url: str, **kwargs: Any) -> requests.Response: ...
 
     def download(self, url: str, headers: Mapping[str, str] | None = None) -> AbstractContextManager[Any]: ...
+
+    def stream(self, url: str, headers: Mapping[str, str] | None = None) -> AbstractContextManager[StreamedBody]: ...
 
 
 class DocumentServerError(UpstreamError):

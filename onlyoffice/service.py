@@ -20,7 +20,8 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from typing import Any, BinaryIO
 from urllib.parse import parse_qs, urlencode, urlsplit
@@ -47,7 +48,7 @@ from core.tokens import AccessGrant, TokenService, ViewMode, token_tail
 from core.urls import origin_of
 from onlyoffice import callbacks
 from onlyoffice.config_builder import EditorInput, build_editor_config, history_data, sign_config
-from onlyoffice.ds_client import DocumentServerClient, OutboundHttp
+from onlyoffice.ds_client import DocumentServerClient, OutboundHttp, StreamedBody
 from onlyoffice.ds_tokens import DsTokens
 from onlyoffice.formats import Format, OpenPlan, format_for, open_plan
 from onlyoffice.keys import conversion_key, history_key
@@ -380,17 +381,18 @@ class OnlyofficeService:
         claim = LockClaim.session(callback.key, self.options.name, author_id,
                                   based_on=state.session_version if state else None)
         copied = action is callbacks.CallbackAction.CONFLICT_COPY
-        with self.http.download(self._saved_bytes_url(grant.file_id, callback, decision.dedupe_key)) as download:
+        url = self._saved_bytes_url(grant.file_id, callback, decision.dedupe_key)
+        # Streamed into storage as it arrives: the bytes are written once, by the blob store.
+        with self.http.stream(url) as fetched:
             if copied:
-                saved = self._keep_conflict_copy(grant.file_id, callback.key, download.file, origin, decision.reason)
+                saved = self._keep_conflict_copy(grant.file_id, callback.key, url, fetched, origin, decision.reason)
                 self.store.record_handled(decision.dedupe_key, file_key, saved.number)
                 return saved.number  # the spent session is over for this file: nothing else to do
             try:
-                saved = self.storage.write_version(grant.file_id, download.file, origin,
+                saved = self.storage.write_version(grant.file_id, fetched.file, origin,
                                                    max_bytes=self.options.max_download_bytes, holding=claim)
             except LockConflict as refused:
-                download.file.seek(0)
-                saved = self._keep_conflict_copy(grant.file_id, callback.key, download.file, origin, refused.message)
+                saved = self._keep_conflict_copy(grant.file_id, callback.key, url, fetched, origin, refused.message)
                 copied = True
         self.store.record_handled(decision.dedupe_key, file_key, saved.number)
         if decision.keep_history and not copied:
@@ -408,30 +410,45 @@ class OnlyofficeService:
         self.store.end_session(str(file_id), key, rotate=rotate)
         self.locks.release_session(file_id, key, self.options.name)
 
-    def _keep_conflict_copy(self, file_id: ResourceId, key: str, content: BinaryIO, origin: SaveOrigin,
-                            reason: str) -> Version:
+    def _keep_conflict_copy(self, file_id: ResourceId, key: str, url: str, fetched: StreamedBody,
+                            origin: SaveOrigin, reason: str) -> Version:
         """Keep a save the file refused: in the session's conflict copy beside the file (made
-        by its first refused save), so that no edit is lost; the owner is told by an event."""
+        by its first refused save), so that no edit is lost; the owner is told by an event.
+        The bytes are `fetched` (the DS's answer from `url`), or `url` fetched again once
+        `fetched` was consumed by a write that was then refused."""
         node = self.storage.stat(file_id)
         assert node.parent_id is not None
         existing = self.store.conflict_copy(key)
         if existing is not None:
             try:
-                return self.storage.write_version(parse_resource_id(existing), content, origin,
-                                                  max_bytes=self.options.max_download_bytes)
+                with self._from_the_start(url, fetched) as content:
+                    return self.storage.write_version(parse_resource_id(existing), content, origin,
+                                                      max_bytes=self.options.max_download_bytes)
             except (NotFound, LockConflict):
-                content.seek(0)  # the copy is gone or taken: start another
+                pass  # the copy is gone or taken: start another
         name = self.storage.free_child_name(
             node.parent_id, conflict_copy_name(node.name, now_utc(), origin.author_name or origin.author_id or ""))
         comment = f"kept beside {node.name}: {reason}"
-        created = self.storage.create_file(node.parent_id, name, content, replace(origin, comment=comment),
-                                           max_bytes=self.options.max_download_bytes)
+        with self._from_the_start(url, fetched) as content:
+            created = self.storage.create_file(node.parent_id, name, content, replace(origin, comment=comment),
+                                               max_bytes=self.options.max_download_bytes)
         self.store.remember_conflict_copy(key, str(file_id), str(created.id))
         log.warning("onlyoffice: save of file=%s key=%s kept as conflict copy %s (%s): %s", file_id, key,
                     created.id, name, reason)
         self.events.publish(ConflictCopySaved(file_id, created.id, created.name, node.owner_id, origin.author_id,
                                               origin.author_name, reason))
         return self.storage.list_versions(created.id)[0]
+
+    @contextmanager
+    def _from_the_start(self, url: str, fetched: StreamedBody) -> Iterator[BinaryIO]:
+        """The saved bytes from their first one: `fetched` while nothing of it was read (a
+        write refused before it began), else `url` again (the DS keeps its result link valid
+        until the callback is answered)."""
+        if fetched.unread:
+            yield fetched.file
+            return
+        with self.http.stream(url) as again:
+            yield again.file
 
     def _saved_bytes_url(self, file_id: ResourceId, callback: callbacks.Callback, dedupe_key: str) -> str:
         """Where to fetch the saved bytes: the callback ``url``, or, when the DS assembled
@@ -452,7 +469,7 @@ class OnlyofficeService:
         """Store ``history`` and the changes.zip; a failure here never fails the save."""
         try:
             if callback.changes_url:
-                with self.http.download(self.client.to_internal(callback.changes_url)) as changes:
+                with self.http.stream(self.client.to_internal(callback.changes_url)) as changes:
                     self.store.save_history(file_key, version, callback.key, dict(callback.history or {}),
                                             changes.file)
             else:
@@ -551,9 +568,9 @@ class OnlyofficeService:
         self.access.check(principal, node.parent_id, write=True, read=False)
         name = self.storage.free_child_name(node.parent_id, title)
         origin = principal.origin(SAVE_SOURCE, comment=f"saved as from {node.name}")
-        with self.http.download(self.client.to_internal(url)) as download:
-            return self.storage.create_file(node.parent_id, name, download.file, origin,
-                                                     max_bytes=self.options.max_download_bytes)
+        with self.http.stream(self.client.to_internal(url)) as copy:
+            return self.storage.create_file(node.parent_id, name, copy.file, origin,
+                                            max_bytes=self.options.max_download_bytes)
 
     def rename(self, grant: AccessGrant, title: str) -> Node:
         """``onRequestRename``: rename the file (keeping its extension) and tell the editors."""
@@ -592,9 +609,9 @@ class OnlyofficeService:
         stem = node.name.rsplit(".", 1)[0] if "." in node.name else node.name
         name = self.storage.free_child_name(node.parent_id, f"{stem}.{target}")
         origin = principal.origin(SAVE_SOURCE, comment=f"converted from {node.name}")
-        with self.http.download(result.file_url) as download:
-            created = self.storage.create_file(node.parent_id, name, download.file, origin,
-                                                        max_bytes=self.options.max_download_bytes)
+        with self.http.stream(result.file_url) as converted_bytes:
+            created = self.storage.create_file(node.parent_id, name, converted_bytes.file, origin,
+                                               max_bytes=self.options.max_download_bytes)
         converted = format_for(target)
         assert converted is not None
         return created, converted

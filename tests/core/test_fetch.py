@@ -6,13 +6,14 @@ import hashlib
 import ipaddress
 import socket
 import threading
+import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 import requests
 
-from core.errors import OriginNotAllowed, PayloadTooLarge, UpstreamError
+from core.errors import OriginNotAllowed, PayloadTooLarge, UpstreamError, UpstreamInterrupted
 from core.fetch import Fetcher, FetchPolicy
 
 PAYLOAD = bytes(range(256)) * 4096  # 1 MiB
@@ -39,6 +40,21 @@ class _Peer(BaseHTTPRequestHandler):
             self.send_header("Connection", "close")
             self.end_headers()
             self.wfile.write(PAYLOAD)
+        elif self.path == "/cut":
+            # A dropped connection: the whole length announced, half of the body sent.
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(PAYLOAD)))
+            self.end_headers()
+            self.wfile.write(PAYLOAD[: len(PAYLOAD) // 2])
+            self.close_connection = True
+        elif self.path == "/dribble":
+            # Every read is quick, the whole answer is not.
+            self.send_response(200)
+            self.send_header("Content-Length", str(2 * len(PAYLOAD)))
+            self.end_headers()
+            for start in range(0, 2 * len(PAYLOAD), 128 << 10):
+                self.wfile.write((PAYLOAD * 2)[start:start + (128 << 10)])
+                time.sleep(0.1)
         elif self.path == "/slow":
             release.wait(5)
             self._send(200, b"late")
@@ -81,6 +97,75 @@ def test_download_streams_to_a_temp_file(peer: str) -> None:
         assert download.sha256 == hashlib.sha256(PAYLOAD).hexdigest()
         assert download.file.read() == PAYLOAD
     assert seen_headers[-1]["Authorization"] == "Bearer x"
+
+
+def test_stream_hands_over_the_body_as_it_arrives(peer: str) -> None:
+    with _fetcher(peer).stream(peer + "/file", headers={"Authorization": "Bearer x"}, digest=True) as body:
+        assert body.unread and body.sha256 is None
+        assert body.file.read(1000) == PAYLOAD[:1000]
+        assert not body.unread
+        assert body.file.read() == PAYLOAD[1000:]
+        assert body.size == len(PAYLOAD)
+        assert body.sha256 == hashlib.sha256(PAYLOAD).hexdigest()
+    assert seen_headers[-1]["Authorization"] == "Bearer x"
+    assert body.file.closed
+
+
+def test_a_stream_cut_off_before_its_content_length_is_interrupted_on_every_read(peer: str) -> None:
+    with _fetcher(peer).stream(peer + "/cut") as body:
+        with pytest.raises(UpstreamInterrupted, match="broke off"):
+            while body.file.read(64 << 10):
+                pass
+        # A caller that goes on reading never sees an end of file it could take for the end.
+        with pytest.raises(UpstreamInterrupted):
+            body.file.read(64 << 10)
+        assert body.size < len(PAYLOAD)
+
+
+def test_a_download_cut_off_is_interrupted(peer: str) -> None:
+    with pytest.raises(UpstreamInterrupted):
+        with _fetcher(peer).download(peer + "/cut"):
+            pass
+
+
+@pytest.mark.parametrize("path", ["/file", "/lying-length"])
+def test_stream_size_cap(peer: str, path: str) -> None:
+    with pytest.raises(PayloadTooLarge) as caught:
+        with _fetcher(peer, max_bytes=1000).stream(peer + path) as body:
+            body.file.read()
+    assert caught.value.limit == 1000
+
+
+def test_stream_refuses_a_declared_oversize_before_reading(peer: str) -> None:
+    entered = False
+    with pytest.raises(PayloadTooLarge):
+        with _fetcher(peer, max_bytes=1000).stream(peer + "/file"):
+            entered = True
+    assert not entered
+
+
+def test_stream_does_not_follow_redirects(peer: str) -> None:
+    with pytest.raises(UpstreamError, match="redirect"):
+        with _fetcher(peer).stream(peer + "/redirect"):
+            pass
+
+
+def test_stream_error_status_is_an_upstream_error(peer: str) -> None:
+    with pytest.raises(UpstreamError, match="404"):
+        with _fetcher(peer).stream(peer + "/missing"):
+            pass
+
+
+def test_stream_overall_deadline(peer: str) -> None:
+    with pytest.raises(UpstreamError, match="took too long"):
+        with _fetcher(peer, timeout=0.25).stream(peer + "/dribble") as body:
+            body.file.read()
+
+
+def test_stream_keeps_to_the_fence(peer: str) -> None:
+    with pytest.raises(OriginNotAllowed):
+        with _fetcher(peer).stream("http://169.254.169.254/latest/meta-data/"):
+            pass
 
 
 def test_request_returns_a_read_response(peer: str) -> None:

@@ -3,11 +3,14 @@ and exactly one version results."""
 
 from __future__ import annotations
 
+import hashlib
+import os
 import uuid
 from collections.abc import Callable, Iterator
 
 import pytest
 
+from core.fetch import Fetcher
 from tests.onlyoffice.conftest import Docbridge
 from tests.onlyoffice.ds_standin import DocumentServerStandIn
 from tests.onlyoffice.flaky_proxy import FlakyProxy
@@ -54,4 +57,23 @@ def test_a_download_cut_off_by_the_network_is_retried_and_stores_only_the_whole_
     # Half of the file arrived the first time: nothing of it is kept, and the DS is asked to retry.
     assert record.answers == [(503, {"error": 1}), (200, {"error": 0})]
     assert [v["version"] for v in docbridge.versions(alice, file_id)] == [1, 2]
+    assert docbridge.content(alice, file_id) == edited
+
+
+def test_a_large_save_is_streamed_into_storage_byte_exact(
+        docbridge: Docbridge, ds: DocumentServerStandIn, monkeypatch: pytest.MonkeyPatch) -> None:
+    def no_spool(*_args: object, **_kwargs: object) -> None:
+        raise AssertionError("the save went through a spooled download")
+
+    # The save path must not spool: the blob store's write is the only one.
+    monkeypatch.setattr(Fetcher, "download", no_spool)
+    alice = docbridge.user("alice")
+    file_id = docbridge.upload(alice, "Big.docx", b"PK-v1")
+    session = ds.open(docbridge.open_config(alice, file_id))
+    edited = b"PK-v2 " + os.urandom(6 << 20)
+    ds.edit(session.key, alice.id, edited)
+    record = ds.close(session.key, alice.id)
+    assert record is not None and record.answers == [(200, {"error": 0})]
+    [_first, second] = docbridge.versions(alice, file_id)
+    assert second["size"] == len(edited) and second["sha256"] == hashlib.sha256(edited).hexdigest()
     assert docbridge.content(alice, file_id) == edited

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import time
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
@@ -252,7 +253,44 @@ def test_a_final_save_while_a_wopi_client_holds_the_file_is_kept_as_a_copy(site:
     children = site.client.get(f"/api/v1/containers/{alice.home_id}", headers=alice.auth).get_json()["children"]
     copy = next(child for child in children if child["name"].startswith("Plan (conflict "))
     assert docbridge.content(alice, copy["id"]) == EDITED
+    # Refused before a byte was read: the copy came from the same answer, fetched once.
+    assert len([cache_id for cache_id in ds.cache_requests if not cache_id.endswith("_changes")]) == 1
     assert wopi.check_file_info().get_json()["UserCanWrite"] is True  # the Office lock still holds
+
+
+def test_a_save_refused_only_when_it_commits_fetches_the_bytes_again_for_the_copy(
+        site: Site, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A WOPI client takes the file while the save's bytes are being stored: the stream
+    was read to its end, so the conflict copy is made from the DS's link fetched again."""
+    docbridge, ds = site.docbridge, site.ds
+    alice = docbridge.user("alice")
+    file_id = docbridge.upload(alice, "Plan.docx", ORIGINAL)
+    config, _page, _form = site.editor(alice, file_id)
+    session = ds.open(config)
+    edited = b"PK-edited " + os.urandom(3 << 20)
+    ds.edit(session.key, alice.id, edited)
+    services = services_of(docbridge.app)
+    wopi = site.wopi(alice, file_id)
+    store_blob = services.blobs.put
+    taken: list[bool] = []
+
+    def store_then_lose_the_file(key: str, content: Any, **kwargs: Any) -> Any:
+        stored = store_blob(key, content, **kwargs)
+        if not taken:
+            taken.append(True)
+            services.locks.release(parse_resource_id(file_id))
+            assert wopi.lock("W").status_code == 200
+        return stored
+
+    monkeypatch.setattr(services.blobs, "put", store_then_lose_the_file)
+    saved = ds.close(session.key, alice.id)
+    assert saved is not None and saved.answers == [(200, {"error": 0})]
+    assert docbridge.content(alice, file_id) == ORIGINAL
+    children = site.client.get(f"/api/v1/containers/{alice.home_id}", headers=alice.auth).get_json()["children"]
+    copy = next(child for child in children if child["name"].startswith("Plan (conflict "))
+    assert docbridge.content(alice, copy["id"]) == edited
+    saved_state_fetches = [cache_id for cache_id in ds.cache_requests if not cache_id.endswith("_changes")]
+    assert len(saved_state_fetches) == 2 and len(set(saved_state_fetches)) == 1
 
 
 def test_a_session_whose_file_changed_and_was_reopened_keeps_its_save_in_a_copy(site: Site) -> None:

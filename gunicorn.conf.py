@@ -7,9 +7,13 @@ once; workers are forked from it (the SQLAlchemy pool is reset in each child).
 import os
 
 bind = f"{os.environ.get('DOCBRIDGE_HOST', '127.0.0.1')}:{os.environ.get('DOCBRIDGE_PORT', '8080')}"
-workers = int(os.environ.get("DOCBRIDGE_WORKERS", "2"))
+# Four processes of two threads rather than two of four: a gthread worker accepts every
+# connection it can, so with keep-alive clients one of two workers often held all of them
+# and served at a third of the rate (docs/benchmarks.md, "worker model"); four spread the
+# connections and the GIL-bound work over both cores, for about 135 MiB more memory.
+workers = int(os.environ.get("DOCBRIDGE_WORKERS", "4"))
 worker_class = "gthread"
-threads = int(os.environ.get("DOCBRIDGE_THREADS", "4"))
+threads = int(os.environ.get("DOCBRIDGE_THREADS", "2"))
 preload_app = True
 # Large uploads and Document Server downloads take a while; a worker is not stuck then.
 timeout = 300

@@ -144,18 +144,6 @@ def test_stream_refuses_a_declared_oversize_before_reading(peer: str) -> None:
     assert not entered
 
 
-def test_stream_does_not_follow_redirects(peer: str) -> None:
-    with pytest.raises(UpstreamError, match="redirect"):
-        with _fetcher(peer).stream(peer + "/redirect"):
-            pass
-
-
-def test_stream_error_status_is_an_upstream_error(peer: str) -> None:
-    with pytest.raises(UpstreamError, match="404"):
-        with _fetcher(peer).stream(peer + "/missing"):
-            pass
-
-
 def test_stream_overall_deadline(peer: str) -> None:
     with pytest.raises(UpstreamError, match="took too long"):
         with _fetcher(peer, timeout=0.25).stream(peer + "/dribble") as body:
@@ -222,15 +210,17 @@ def test_untrusted_origins_never_reach_loopback_or_link_local_even_written_liter
         Fetcher(session, policy).check_url(origin + "/launch")
 
 
-def test_redirects_are_not_followed(peer: str) -> None:
+@pytest.mark.parametrize("method", ["download", "stream"])
+def test_redirects_are_not_followed(peer: str, method: str) -> None:
     with pytest.raises(UpstreamError, match="redirect"):
-        with _fetcher(peer).download(peer + "/redirect"):
+        with getattr(_fetcher(peer), method)(peer + "/redirect"):
             pass
 
 
-def test_error_status_is_an_upstream_error(peer: str) -> None:
+@pytest.mark.parametrize("method", ["download", "stream"])
+def test_error_status_is_an_upstream_error(peer: str, method: str) -> None:
     with pytest.raises(UpstreamError, match="404"):
-        with _fetcher(peer).download(peer + "/missing"):
+        with getattr(_fetcher(peer), method)(peer + "/missing"):
             pass
 
 

@@ -516,7 +516,7 @@ class StorageService:
 
     def _store_blob(self, content: BinaryIO, max_bytes: int | None) -> StoredBlob:
         key = uuid.uuid4().hex
-        with self.engine.begin() as connection:
+        with write_transaction(self.engine) as connection:
             connection.execute(insert(pending_blobs).values(blob_key=key, created_at=now_utc()))
         try:
             blob = self.blobs.put(key, content, max_bytes=max_bytes)
@@ -533,7 +533,7 @@ class StorageService:
         self._forget_pending(key)
 
     def _forget_pending(self, key: str) -> None:
-        with self.engine.begin() as connection:
+        with write_transaction(self.engine) as connection:
             connection.execute(delete(pending_blobs).where(pending_blobs.c.blob_key == key))
 
     # --- attachments ------------------------------------------------------------------------
@@ -686,7 +686,7 @@ class StorageService:
             if key not in referenced:
                 self.blobs.delete(key)
         if stale:
-            with self.engine.begin() as connection:
+            with write_transaction(self.engine) as connection:
                 connection.execute(delete(pending_blobs).where(and_(pending_blobs.c.blob_key.in_(stale))))
         removed_temporary = self.blobs.sweep_temporary(grace_seconds)
         removed = len([key for key in stale if key not in referenced]) + removed_temporary

@@ -2,12 +2,19 @@
 
 SQLite runs in WAL mode with full fsync, foreign keys on, and write transactions opened
 with ``BEGIN IMMEDIATE`` so that concurrent writers queue instead of failing half-way.
+Before that BEGIN a writer takes an exclusive ``flock`` on a file beside the database
+(`writer_turn`): waiting writers sleep in the kernel and wake the moment the lock is free,
+where SQLite's busy handler would sleep and poll with growing pauses (up to 100 ms each),
+which is what made a queue of writers slow and its tail long. The busy timeout stays, for
+writers that do not take the turn (another program on the same database).
 PostgreSQL writers lock the rows they change with ``SELECT … FOR UPDATE``.
 """
 
 from __future__ import annotations
 
+import fcntl
 import os
+import threading
 import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -62,10 +69,47 @@ def _dispose_after_fork(engine: Engine) -> None:
     os.register_at_fork(after_in_child=after_fork)
 
 
+_turns_held = threading.local()
+
+
+def _writer_lock_path(engine: Engine) -> str | None:
+    """The lock file of the engine's SQLite database file; None for PostgreSQL and for an
+    in-memory database, which no other connection shares."""
+    if engine.dialect.name != "sqlite":
+        return None
+    database = engine.url.database
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return None
+    return os.path.abspath(database) + ".write-lock"
+
+
+@contextmanager
+def writer_turn(engine: Engine) -> Iterator[None]:
+    """Wait for, then hold, the one writer's turn on a SQLite database file: threads and
+    processes alike, as each turn is its own open file. A thread already holding the turn
+    gets it again at once, so a nested write does not wait for itself."""
+    path = _writer_lock_path(engine)
+    held: set[str] = _turns_held.__dict__.setdefault("paths", set())
+    if path is None or path in held:
+        yield
+        return
+    descriptor = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+    try:
+        fcntl.flock(descriptor, fcntl.LOCK_EX)
+        held.add(path)
+        try:
+            yield
+        finally:
+            held.discard(path)
+    finally:
+        # Closing the only descriptor of this open file releases its flock.
+        os.close(descriptor)
+
+
 @contextmanager
 def write_transaction(engine: Engine) -> Iterator[Connection]:
     """A transaction that intends to write: serialised on SQLite, row-locking on PostgreSQL."""
-    with engine.connect() as connection:
+    with writer_turn(engine), engine.connect() as connection:
         connection = connection.execution_options(**{WRITE_OPTION: True})
         with connection.begin():
             yield connection

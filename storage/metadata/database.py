@@ -8,6 +8,10 @@ where SQLite's busy handler would sleep and poll with growing pauses (up to 100 
 which is what made a queue of writers slow and its tail long. The busy timeout stays, for
 writers that do not take the turn (another program on the same database).
 PostgreSQL writers lock the rows they change with ``SELECT … FOR UPDATE``.
+
+A write transaction may be asked not to be durable (`write_transaction(durable=False)`):
+it survives the process dying, not the machine losing power. Only records whose loss at
+a power cut is harmless go that way (a save's pending mark: `storage.service`).
 """
 
 from __future__ import annotations
@@ -107,12 +111,43 @@ def writer_turn(engine: Engine) -> Iterator[None]:
 
 
 @contextmanager
-def write_transaction(engine: Engine) -> Iterator[Connection]:
-    """A transaction that intends to write: serialised on SQLite, row-locking on PostgreSQL."""
+def write_transaction(engine: Engine, *, durable: bool = True) -> Iterator[Connection]:
+    """A transaction that intends to write: serialised on SQLite, row-locking on PostgreSQL.
+
+    With `durable` False the commit is not flushed to disk: it survives the process being
+    killed, while a power cut may lose it (never corrupt the database). SQLite in WAL mode
+    with ``synchronous=NORMAL`` writes the commit to the WAL without fsync; the next
+    durable commit's fsync, or a checkpoint, makes it durable too. PostgreSQL's
+    ``synchronous_commit = off`` does the same for one transaction."""
     with writer_turn(engine), engine.connect() as connection:
         connection = connection.execution_options(**{WRITE_OPTION: True})
-        with connection.begin():
-            yield connection
+        relaxed_sqlite = not durable and connection.dialect.name == "sqlite"
+        if relaxed_sqlite:
+            _set_sqlite_synchronous(connection, "NORMAL")
+        try:
+            with connection.begin():
+                if not durable and is_postgresql(connection):
+                    connection.exec_driver_sql("SET LOCAL synchronous_commit = off")
+                yield connection
+        finally:
+            if relaxed_sqlite:
+                _restore_full_sync(connection)
+
+
+def _set_sqlite_synchronous(connection: Connection, level: str) -> None:
+    # Straight to the driver: through SQLAlchemy the PRAGMA would open a transaction, and
+    # the setting is meant to hold for the whole of the one that follows.
+    connection.connection.driver_connection.execute(f"PRAGMA synchronous={level}")  # type: ignore[union-attr]
+
+
+def _restore_full_sync(connection: Connection) -> None:
+    """Back to full fsync before the connection returns to the pool; a connection that
+    cannot be restored is dropped instead, so no later durable write runs without fsync."""
+    try:
+        _set_sqlite_synchronous(connection, "FULL")
+    except BaseException:
+        connection.invalidate()
+        raise
 
 
 def is_postgresql(engine_or_connection: Engine | Connection) -> bool:

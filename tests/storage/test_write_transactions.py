@@ -1,5 +1,6 @@
 """Write transactions: SQLite writers queue on the writer's turn (a flock beside the
-database) rather than SQLite's busy handler."""
+database) rather than SQLite's busy handler, and a transaction asked not to be durable
+gives up only the fsync of its own commit, on SQLite and on PostgreSQL."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from flask import Flask
 from sqlalchemy import event, select
 
 from server.services import Services, services_of
-from storage.metadata.database import writer_turn
+from storage.metadata.database import make_engine, write_transaction, writer_turn
 from storage.metadata.schema import pending_blobs
 from storage.types import SaveOrigin
 
@@ -90,3 +91,33 @@ def test_another_thread_waits_for_the_turn(sqlite_services: Services) -> None:
         assert not entered.wait(timeout=0.3)
     assert entered.wait(timeout=10)
     waiting.join(timeout=10)
+
+
+def test_a_relaxed_sqlite_commit_skips_only_its_own_fsync(sqlite_services: Services) -> None:
+    engine = sqlite_services.engine
+    with write_transaction(engine, durable=False) as connection:
+        assert connection.exec_driver_sql("PRAGMA synchronous").scalar() == 1  # NORMAL
+        driver = connection.connection.driver_connection
+        assert driver is not None
+    assert driver.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL again, back in the pool
+    with write_transaction(engine) as connection:
+        assert connection.exec_driver_sql("PRAGMA synchronous").scalar() == 2
+
+
+def test_a_relaxed_sqlite_transaction_that_fails_still_restores_full_sync(sqlite_services: Services) -> None:
+    engine = sqlite_services.engine
+    with pytest.raises(RuntimeError), write_transaction(engine, durable=False) as connection:
+        driver = connection.connection.driver_connection
+        raise RuntimeError("refused")
+    assert driver is not None and driver.execute("PRAGMA synchronous").fetchone()[0] == 2
+
+
+def test_a_relaxed_postgresql_commit_turns_synchronous_commit_off_for_itself_only(pg_url: str) -> None:
+    engine = make_engine(pg_url)
+    try:
+        with write_transaction(engine, durable=False) as connection:
+            assert connection.exec_driver_sql("SHOW synchronous_commit").scalar() == "off"
+        with write_transaction(engine) as connection:
+            assert connection.exec_driver_sql("SHOW synchronous_commit").scalar() == "on"
+    finally:
+        engine.dispose()

@@ -160,11 +160,19 @@ def list_extensions() -> None:
 
 @storage_group.command("gc")
 @click.option("--grace-seconds", type=float, default=None, help="Age of unfinished saves to remove.")
-def storage_gc(grace_seconds: float | None) -> None:
+@click.option(
+    "--all",
+    "everything",
+    is_flag=True,
+    help="Also remove blobs that nothing references and no save has pending (after a power cut); lists every blob.",
+)
+def storage_gc(grace_seconds: float | None, everything: bool) -> None:
     """Remove blobs left behind by saves that never committed."""
     found = services()
     grace = found.settings.storage.orphan_grace_seconds if grace_seconds is None else grace_seconds
     click.echo(f"removed {found.storage.sweep_orphans(grace)} orphan blob(s)")
+    if everything:
+        click.echo(f"removed {found.storage.sweep_unreferenced(grace)} unreferenced blob(s)")
 
 
 @lock_group.command("list")

@@ -37,6 +37,10 @@ class BlobStore(Protocol):
 
     def keys(self) -> Iterator[str]: ...
 
+    def keys_older_than(self, seconds: float) -> Iterator[str]:
+        """The keys of blobs stored more than `seconds` ago (by the backend's clock)."""
+        ...
+
     def sweep_temporary(self, older_than_seconds: float) -> int:
         """Remove unfinished writes older than the given age; return how many."""
         ...
@@ -137,4 +141,9 @@ class Storage(Protocol):
 
     def sweep_orphans(self, grace_seconds: float) -> int:
         """Remove blobs whose save never committed, older than the grace period; return how many."""
+        ...
+
+    def sweep_unreferenced(self, grace_seconds: float) -> int:
+        """Remove blobs older than the grace period that nothing references and no save has
+        pending (a power cut can leave them); return how many."""
         ...

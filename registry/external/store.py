@@ -16,7 +16,7 @@ from registry.catalog import Registration
 from registry.external.launch import ExternalDriver, LaunchClient
 from registry.external.registration import ExternalRegistration, registration_from_json, registration_to_json
 from registry.tables import app_providers
-from storage.metadata.database import read_connection
+from storage.metadata.database import read_connection, write_transaction
 
 log = logging.getLogger(__name__)
 
@@ -64,7 +64,7 @@ class ProviderStore:
         payload = registration_to_json(registration)
         name = registration.provider.name
         for _attempt in range(2):
-            with self._engine.begin() as connection:
+            with write_transaction(self._engine) as connection:
                 connection.execute(
                     delete(app_providers).where(app_providers.c.expires_at < self._when(now - PURGE_AFTER))
                 )
@@ -101,7 +101,7 @@ class ProviderStore:
         self, name: str, now: datetime, ttl_seconds: int | None, max_ttl_seconds: int
     ) -> StoredRegistration | None:
         """Extend a live registration; None when it is unknown or has already expired."""
-        with self._engine.begin() as connection:
+        with write_transaction(self._engine) as connection:
             row = connection.execute(
                 select(app_providers).where(app_providers.c.name == name, app_providers.c.expires_at > self._when(now))
             ).first()
@@ -118,7 +118,7 @@ class ProviderStore:
             return StoredRegistration(registration, _aware(row.registered_at), expires_at)
 
     def remove(self, name: str) -> bool:
-        with self._engine.begin() as connection:
+        with write_transaction(self._engine) as connection:
             result = connection.execute(delete(app_providers).where(app_providers.c.name == name))
             return result.rowcount > 0
 

@@ -75,6 +75,17 @@ class LocalBlobStore:
             if _KEY.match(path.name):
                 yield path.name
 
+    def keys_older_than(self, seconds: float) -> Iterator[str]:
+        cutoff = time.time() - seconds
+        for path in self.root.glob("[0-9a-f][0-9a-f]/[0-9a-f][0-9a-f]/*"):
+            if not _KEY.match(path.name):
+                continue
+            try:
+                if path.stat().st_mtime < cutoff:
+                    yield path.name
+            except FileNotFoundError:
+                continue
+
     def sweep_temporary(self, older_than_seconds: float) -> int:
         cutoff = time.time() - older_than_seconds
         removed = 0

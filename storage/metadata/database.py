@@ -2,6 +2,11 @@
 
 SQLite runs in WAL mode with full fsync, foreign keys on, and write transactions opened
 with ``BEGIN IMMEDIATE`` so that concurrent writers queue instead of failing half-way.
+Before that BEGIN a writer takes an exclusive ``flock`` on a file beside the database
+(`writer_turn`): waiting writers sleep in the kernel and wake the moment the lock is free,
+where SQLite's busy handler would sleep and poll with growing pauses (up to 100 ms each),
+which is what made a queue of writers slow and its tail long. The busy timeout stays, for
+writers that do not take the turn (another program on the same database).
 PostgreSQL writers lock the rows they change with ``SELECT … FOR UPDATE``.
 
 Reads go through `read_connection`. Inside a `read_scope` (one per HTTP request) every read
@@ -11,11 +16,17 @@ engine made while the scope is open (the request's own write, through another co
 ends the shared transaction before the next read, so a request always reads its own writes.
 Decisions that must hold against concurrent writers are made again inside the write
 transaction, never on a scope's reads alone.
+
+A write transaction may be asked not to be durable (`write_transaction(durable=False)`):
+it survives the process dying, not the machine losing power. Only records whose loss at
+a power cut is harmless go that way (a save's pending mark: `storage.service`).
 """
 
 from __future__ import annotations
 
+import fcntl
 import os
+import threading
 import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -141,13 +152,81 @@ def _end_scoped_reads_after_commit(connection: Connection) -> None:
         scope.committed(connection.engine, connection)
 
 
+_turns_held = threading.local()
+
+
+def _writer_lock_path(engine: Engine) -> str | None:
+    """The lock file of the engine's SQLite database file; None for PostgreSQL and for an
+    in-memory database, which no other connection shares."""
+    if engine.dialect.name != "sqlite":
+        return None
+    database = engine.url.database
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return None
+    return os.path.abspath(database) + ".write-lock"
+
+
 @contextmanager
-def write_transaction(engine: Engine) -> Iterator[Connection]:
-    """A transaction that intends to write: serialised on SQLite, row-locking on PostgreSQL."""
-    with engine.connect() as connection:
+def writer_turn(engine: Engine) -> Iterator[None]:
+    """Wait for, then hold, the one writer's turn on a SQLite database file: threads and
+    processes alike, as each turn is its own open file. A thread already holding the turn
+    gets it again at once, so a nested write does not wait for itself."""
+    path = _writer_lock_path(engine)
+    held: set[str] = _turns_held.__dict__.setdefault("paths", set())
+    if path is None or path in held:
+        yield
+        return
+    descriptor = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+    try:
+        fcntl.flock(descriptor, fcntl.LOCK_EX)
+        held.add(path)
+        try:
+            yield
+        finally:
+            held.discard(path)
+    finally:
+        # Closing the only descriptor of this open file releases its flock.
+        os.close(descriptor)
+
+
+@contextmanager
+def write_transaction(engine: Engine, *, durable: bool = True) -> Iterator[Connection]:
+    """A transaction that intends to write: serialised on SQLite, row-locking on PostgreSQL.
+
+    With `durable` False the commit is not flushed to disk: it survives the process being
+    killed, while a power cut may lose it (never corrupt the database). SQLite in WAL mode
+    with ``synchronous=NORMAL`` writes the commit to the WAL without fsync; the next
+    durable commit's fsync, or a checkpoint, makes it durable too. PostgreSQL's
+    ``synchronous_commit = off`` does the same for one transaction."""
+    with writer_turn(engine), engine.connect() as connection:
         connection = connection.execution_options(**{WRITE_OPTION: True})
-        with connection.begin():
-            yield connection
+        relaxed_sqlite = not durable and connection.dialect.name == "sqlite"
+        if relaxed_sqlite:
+            _set_sqlite_synchronous(connection, "NORMAL")
+        try:
+            with connection.begin():
+                if not durable and is_postgresql(connection):
+                    connection.exec_driver_sql("SET LOCAL synchronous_commit = off")
+                yield connection
+        finally:
+            if relaxed_sqlite:
+                _restore_full_sync(connection)
+
+
+def _set_sqlite_synchronous(connection: Connection, level: str) -> None:
+    # Straight to the driver: through SQLAlchemy the PRAGMA would open a transaction, and
+    # the setting is meant to hold for the whole of the one that follows.
+    connection.connection.driver_connection.execute(f"PRAGMA synchronous={level}")  # type: ignore[union-attr]
+
+
+def _restore_full_sync(connection: Connection) -> None:
+    """Back to full fsync before the connection returns to the pool; a connection that
+    cannot be restored is dropped instead, so no later durable write runs without fsync."""
+    try:
+        _set_sqlite_synchronous(connection, "FULL")
+    except BaseException:
+        connection.invalidate()
+        raise
 
 
 def is_postgresql(engine_or_connection: Engine | Connection) -> bool:

@@ -12,7 +12,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from core.errors import BadRequest, NotFound
 from core.ids import ResourceId, new_opaque_id
-from storage.metadata.database import now_utc, read_connection, utc
+from storage.metadata.database import now_utc, read_connection, utc, write_transaction
 from storage.metadata.schema import links, nodes
 from storage.types import Link, LinkRole
 
@@ -51,7 +51,7 @@ class LinkStore:
         if expires_at is not None and expires_at <= now_utc():
             raise BadRequest("expires_at must be in the future")
         link_id = new_opaque_id()
-        with self.engine.begin() as connection:
+        with write_transaction(self.engine) as connection:
             connection.execute(
                 insert(links).values(
                     id=link_id,
@@ -99,5 +99,5 @@ class LinkStore:
         return bool(stored) and check_password_hash(str(stored), password)
 
     def revoke(self, link_id: str) -> None:
-        with self.engine.begin() as connection:
+        with write_transaction(self.engine) as connection:
             connection.execute(delete(links).where(links.c.id == link_id))

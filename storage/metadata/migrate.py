@@ -31,6 +31,7 @@ from sqlalchemy import MetaData
 from sqlalchemy.engine import Engine
 
 from core.errors import ServerError
+from storage.metadata.database import writer_turn
 
 log = logging.getLogger(__name__)
 
@@ -90,7 +91,9 @@ def upgrade_to_head(engine: Engine, version_locations: Iterable[Path] = ()) -> N
         # Alembic's own upgrade command hands the recorded tuple on like this; its annotation says str.
         return script._upgrade_revs("heads", cast(str, applied))
 
-    with engine.begin() as connection:
+    # The writer's turn, so that writers of a running instance wait in the turn's queue
+    # rather than poll SQLite's lock while a migration holds it.
+    with writer_turn(engine), engine.begin() as connection:
         config.attributes["connection"] = connection
         with EnvironmentContext(config, script, fn=upgrade, destination_rev="heads"):
             script.run_env()

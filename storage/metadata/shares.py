@@ -14,7 +14,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from core.errors import Conflict, NotFound
 from core.ids import ResourceId, new_opaque_id
-from storage.metadata.database import now_utc, read_connection, utc
+from storage.metadata.database import now_utc, read_connection, utc, write_transaction
 from storage.metadata.schema import groups, nodes, shares, users
 from storage.types import GranteeKind, Share, ShareRole
 
@@ -59,7 +59,7 @@ class ShareStore:
         share_id = new_opaque_id()
         grantee = {"user_id": grantee_id} if kind is GranteeKind.USER else {"group_id": grantee_id}
         try:
-            with self.engine.begin() as connection:
+            with write_transaction(self.engine) as connection:
                 connection.execute(
                     insert(shares).values(
                         id=share_id, node_id=node_id.opaque_id, role=role.value, can_share=can_share,
@@ -85,7 +85,7 @@ class ShareStore:
             return [self._share(row) for row in rows]
 
     def change(self, share_id: str, role: ShareRole, can_share: bool) -> Share:
-        with self.engine.begin() as connection:
+        with write_transaction(self.engine) as connection:
             changed = connection.execute(
                 update(shares).where(shares.c.id == share_id).values(role=role.value, can_share=can_share)
             ).rowcount
@@ -94,7 +94,7 @@ class ShareStore:
         return self.get(share_id)
 
     def revoke(self, share_id: str) -> None:
-        with self.engine.begin() as connection:
+        with write_transaction(self.engine) as connection:
             connection.execute(delete(shares).where(shares.c.id == share_id))
 
     def shared_among(self, node_opaque_ids: Iterable[str]) -> set[str]:

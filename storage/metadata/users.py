@@ -172,7 +172,7 @@ class UserStore:
 
     def set_password(self, name: str, password: str) -> None:
         user = self.by_name(name)
-        with self.engine.begin() as connection:
+        with write_transaction(self.engine) as connection:
             connection.execute(
                 update(users).where(users.c.id == user.id).values(password_hash=generate_password_hash(password))
             )
@@ -189,7 +189,7 @@ class UserStore:
 
     def issue_token(self, user_id: str, label: str = "") -> str:
         token = TOKEN_PREFIX + secrets.token_urlsafe(32)
-        with self.engine.begin() as connection:
+        with write_transaction(self.engine) as connection:
             connection.execute(
                 insert(user_tokens).values(
                     token_hash=_token_hash(token), user_id=user_id, label=label, created_at=now_utc()

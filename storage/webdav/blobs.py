@@ -183,6 +183,17 @@ class WebDavBlobStore:
                     if not entry.is_collection and _KEY.match(entry.name) and entry.name.startswith(shard.name):
                         yield entry.name
 
+    def keys_older_than(self, seconds: float) -> Iterator[str]:
+        cutoff = datetime.now(UTC) - timedelta(seconds=seconds)
+        for shard in self._list(""):
+            if shard.is_collection and _SHARD.match(shard.name):
+                for entry in self._list(shard.name + "/"):
+                    if entry.is_collection or not _KEY.match(entry.name) or not entry.name.startswith(shard.name):
+                        continue
+                    # A blob whose age the server does not tell is kept: it may be a save's.
+                    if entry.modified is not None and entry.modified < cutoff:
+                        yield entry.name
+
     def sweep_temporary(self, older_than_seconds: float) -> int:
         cutoff = datetime.now(UTC) - timedelta(seconds=older_than_seconds)
         removed = 0

@@ -2,13 +2,24 @@
 
 from __future__ import annotations
 
+import io
+import os
+import time
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from sqlalchemy import insert
 
 from core.errors import NotFound
 from core.ids import parse_resource_id
 from server.services import services_of
+from storage.metadata.database import now_utc
+from storage.metadata.schema import pending_blobs
+from storage.types import SaveOrigin
 from tests.conftest import ADMIN_PASSWORD, TestUser, basic_auth, upload
 
 
@@ -75,6 +86,42 @@ def test_token_for_unknown_user(app: Flask) -> None:
 def test_storage_gc_reports(app: Flask) -> None:
     code, output = run(app, "storage", "gc", "--grace-seconds", "0")
     assert code == 0 and output.strip() == "removed 0 orphan blob(s)"
+
+
+@pytest.mark.parametrize("database", ["sqlite", "postgresql"])
+def test_storage_gc_all_removes_unmarked_unreferenced_blobs_only(
+    make_app: Callable[..., Flask], request: pytest.FixtureRequest, database: str
+) -> None:
+    app = make_app(database_url=request.getfixturevalue("pg_url")) if database == "postgresql" else make_app()
+    found = services_of(app)
+    home = found.users.create("gina", "secret").home_id
+    saved = found.storage.create_file(home, "kept.txt", io.BytesIO(b"kept"), SaveOrigin(None, "Gina", "test"))
+    [referenced] = list(found.blobs.keys())
+
+    def stray_blob(*, age: float, pending: bool = False) -> str:
+        key = uuid.uuid4().hex
+        found.blobs.put(key, io.BytesIO(b"stray"))
+        blob = Path(found.settings.data_dir) / "blobs" / key[0:2] / key[2:4] / key
+        stored_at = time.time() - age
+        os.utime(blob, (stored_at, stored_at))
+        if pending:
+            with found.engine.begin() as connection:
+                connection.execute(insert(pending_blobs).values(blob_key=key, created_at=now_utc()))
+        return key
+
+    lost_mark = stray_blob(age=3600)  # a power cut took its pending mark
+    fresh = stray_blob(age=0)  # a save that may be under way
+    in_flight = stray_blob(age=3600, pending=True)
+
+    assert run(app, "storage", "gc", "--grace-seconds", "60") == (0, "removed 0 orphan blob(s)\n")
+    assert set(found.blobs.keys()) == {referenced, lost_mark, fresh, in_flight}
+
+    code, output = run(app, "storage", "gc", "--all", "--grace-seconds", "60")
+    assert code == 0 and output == "removed 0 orphan blob(s)\nremoved 1 unreferenced blob(s)\n"
+    assert set(found.blobs.keys()) == {referenced, fresh, in_flight}
+    _version, stream = found.storage.open_version(saved.id)
+    with stream:
+        assert stream.read() == b"kept"
 
 
 def test_lock_list_and_release(app: Flask, client: FlaskClient, alice: TestUser) -> None:

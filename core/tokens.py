@@ -10,9 +10,11 @@ expire. The JWT shared with an ONLYOFFICE Document Server is a different thing a
 from __future__ import annotations
 
 import enum
+import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import Any
 
 import jwt
@@ -67,10 +69,25 @@ class AccessGrant:
         return self.view_mode is ViewMode.WRITE
 
 
+# How many verified tokens a process remembers. An editor sends the same token with every
+# request; a few thousand cover every session open at once on an instance.
+VERIFIED_TOKENS_REMEMBERED = 4096
+
+
 class TokenService:
+    """Issues and verifies access tokens.
+
+    A token's signature and claims are checked once per process and the result is kept
+    (`VERIFIED_TOKENS_REMEMBERED` of them): an editor sends the same token with every
+    request, and the HMAC and JSON work was most of a CheckFileInfo's token cost. Expiry,
+    audience and file are checked at every use, against the kept claims. A refused token
+    is never kept, so forged tokens cannot fill the memory."""
+
     def __init__(self, secret: bytes, default_ttl_seconds: int) -> None:
         self._secret = secret
         self._default_ttl = default_ttl_seconds
+        self._verified: dict[str, AccessGrant] = {}
+        self._verified_lock = threading.Lock()
 
     def issue(
         self,
@@ -114,43 +131,55 @@ class TokenService:
         caller that accepts several (decoding once instead of once per audience)."""
         if not token:
             raise InvalidToken("missing access token")
-        options: Any = {"require": ["exp", "iat", "sub", "fid", "mode", "aud"]}
-        if now is not None:
-            options["verify_exp"] = False
-        if callable(audience):
-            options["verify_aud"] = False
+        grant = self._verified.get(token)
+        if grant is None:
+            grant = self._decode(token)
+            self._remember(token, grant)
+        if grant.expires_at <= (now if now is not None else time.time()):
+            raise InvalidToken("the access token has expired")
+        accepted = audience(grant.audience) if callable(audience) else grant.audience == audience
+        if not accepted:
+            raise InvalidToken("invalid access token")
+        if file_id is not None and grant.file_id != file_id:
+            raise InvalidToken("the access token is for another file")
+        return grant
+
+    def _decode(self, token: str) -> AccessGrant:
+        """The grant a well-signed token of ours carries, whatever its expiry and audience."""
+        options: Any = {"require": ["exp", "iat", "sub", "fid", "mode", "aud"], "verify_exp": False, "verify_aud": False}
         try:
-            payload = jwt.decode(
-                token, self._secret, algorithms=[ALGORITHM],
-                audience=None if callable(audience) else audience, options=options,
-            )
-        except jwt.ExpiredSignatureError:
-            raise InvalidToken("the access token has expired") from None
+            payload = jwt.decode(token, self._secret, algorithms=[ALGORITHM], options=options)
         except jwt.InvalidTokenError:
             raise InvalidToken("invalid access token") from None
-        if callable(audience):
-            claimed = payload["aud"]
-            if not isinstance(claimed, str) or not audience(claimed):
-                raise InvalidToken("invalid access token")
-            audience = claimed
-        if now is not None and payload["exp"] <= now:
-            raise InvalidToken("the access token has expired")
+        expires_at, audience = payload["exp"], payload["aud"]
+        if not isinstance(expires_at, int) or isinstance(expires_at, bool) or not isinstance(audience, str):
+            raise InvalidToken("invalid access token")
         try:
             bound_file = parse_resource_id(str(payload["fid"]))
             mode = ViewMode(payload["mode"])
         except (BadRequest, ValueError):
             raise InvalidToken("invalid access token") from None
-        if file_id is not None and bound_file != file_id:
-            raise InvalidToken("the access token is for another file")
         return AccessGrant(
             file_id=bound_file,
             user_id=str(payload["sub"]),
             view_mode=mode,
             audience=audience,
-            expires_at=int(payload["exp"]),
+            expires_at=expires_at,
             link_id=payload.get("lnk"),
-            claims=payload.get("x") or {},
+            claims=MappingProxyType(dict(payload.get("x") or {})),
         )
+
+    def _remember(self, token: str, grant: AccessGrant) -> None:
+        with self._verified_lock:
+            if len(self._verified) >= VERIFIED_TOKENS_REMEMBERED:
+                moment = time.time()
+                for kept in [kept for kept, known in self._verified.items() if known.expires_at <= moment]:
+                    del self._verified[kept]
+                if len(self._verified) >= VERIFIED_TOKENS_REMEMBERED:
+                    # The oldest half goes; their holders pay one more decode at their next use.
+                    for kept in list(self._verified)[: VERIFIED_TOKENS_REMEMBERED // 2]:
+                        del self._verified[kept]
+            self._verified[token] = grant
 
 
 def token_tail(token: str) -> str:

@@ -57,6 +57,10 @@ class Storage(Protocol):
 
     def stat(self, node_id: ResourceId) -> Node: ...
 
+    def stat_with_parent(self, node_id: ResourceId) -> tuple[Node, Node | None]:
+        """The node and its folder (None for a space root) in one read."""
+        ...
+
     def ancestors(self, node_id: ResourceId) -> list[Node]:
         """The node's folders from the space root down to its parent."""
         ...

@@ -82,6 +82,15 @@ _NODE_BY_ID = (
     .where(nodes.c.id == bindparam("node_id"), nodes.c.space_id == bindparam("space_id"))
 )
 _NODE_BY_ID_FOR_UPDATE = _NODE_BY_ID.with_for_update(of=nodes)
+_PARENT = nodes.alias("parent")
+_PARENT_PREFIX = "folder_"  # not "parent_": the node has a parent_id column
+_NODE_AND_PARENT_BY_ID = (
+    select(*_NODE_COLUMNS, *(_PARENT.c[column.name].label(_PARENT_PREFIX + column.name) for column in _NODE_COLUMNS
+                             if column.table is nodes))
+    .join(spaces, spaces.c.id == nodes.c.space_id)
+    .outerjoin(_PARENT, and_(_PARENT.c.id == nodes.c.parent_id, _PARENT.c.space_id == nodes.c.space_id))
+    .where(nodes.c.id == bindparam("node_id"), nodes.c.space_id == bindparam("space_id"))
+)
 _VERSION_BY_NUMBER = select(versions).where(
     versions.c.node_id == bindparam("node_id"), versions.c.number == bindparam("number")
 )
@@ -142,6 +151,18 @@ class StorageService:
         with read_connection(self.engine) as connection:
             return self._stat(connection, node_id)
 
+    def stat_with_parent(self, node_id: ResourceId) -> tuple[Node, Node | None]:
+        if node_id.storage_id != self.storage_id:
+            raise NotFound("no such file or folder")
+        with read_connection(self.engine) as connection:
+            row = connection.execute(
+                _NODE_AND_PARENT_BY_ID, {"node_id": node_id.opaque_id, "space_id": node_id.space_id}
+            ).first()
+        if row is None:
+            raise NotFound("no such file or folder")
+        parent_found = getattr(row, _PARENT_PREFIX + "id") is not None
+        return self._node(row), self._node(row, _PARENT_PREFIX) if parent_found else None
+
     def _stat(self, connection: Connection, node_id: ResourceId, *, for_update: bool = False) -> Node:
         if node_id.storage_id != self.storage_id:
             raise NotFound("no such file or folder")
@@ -151,19 +172,27 @@ class StorageService:
             raise NotFound("no such file or folder")
         return self._node(row)
 
-    def _node(self, row: Any) -> Node:
+    def _node(self, row: Any, prefix: str = "") -> Node:
+        """The node a row holds; `prefix` names the columns of a joined node (its owner is
+        the row's: a node and its folder share their space)."""
+        space_id = row.space_id
+
+        def column(name: str) -> Any:
+            return getattr(row, prefix + name)
+
+        parent_id = column("parent_id")
         return Node(
-            id=ResourceId(self.storage_id, row.space_id, row.id),
-            kind=NodeKind(row.kind),
-            name=row.name,
-            parent_id=ResourceId(self.storage_id, row.space_id, row.parent_id) if row.parent_id else None,
+            id=ResourceId(self.storage_id, space_id, column("id")),
+            kind=NodeKind(column("kind")),
+            name=column("name"),
+            parent_id=ResourceId(self.storage_id, space_id, parent_id) if parent_id else None,
             owner_id=row.owner_id,
-            mimetype=row.mimetype,
-            size=row.size,
-            version=row.current_version,
-            sha256=row.sha256,
-            created=utc(row.created_at),
-            modified=utc(row.modified_at),
+            mimetype=column("mimetype"),
+            size=column("size"),
+            version=column("current_version"),
+            sha256=column("sha256"),
+            created=utc(column("created_at")),
+            modified=utc(column("modified_at")),
         )
 
     def ancestors(self, node_id: ResourceId) -> list[Node]:

@@ -129,6 +129,8 @@ class WopiSession:
     # The file as read when the request was authorized (None: it is gone); the operations
     # start from it rather than read it again.
     node: Node | None = None
+    # The file's folder, read with it (None: a space root, or the file is gone).
+    parent: Node | None = None
 
     @property
     def origin(self) -> SaveOrigin:
@@ -198,8 +200,8 @@ class WopiHost:
             raise
         principal = principal_from_grant(grant, self.users, self.links, self.clock())
         client = self.clients.for_audience(grant.audience)
-        view_mode, node = self._view_mode_now(grant, principal)
-        return WopiSession(token, grant, client.name if client else "", principal, view_mode, node)
+        view_mode, node, parent = self._view_mode_now(grant, principal)
+        return WopiSession(token, grant, client.name if client else "", principal, view_mode, node, parent)
 
     def _accepts_audience(self, audience: str) -> bool:
         """The WOPI clients', the validator's, and those of apps that registered over HTTP:
@@ -245,19 +247,22 @@ class WopiHost:
 
     # --- helpers ------------------------------------------------------------------------
 
-    def _view_mode_now(self, grant: AccessGrant, principal: Principal) -> tuple[ViewMode, Node | None]:
+    def _view_mode_now(
+        self, grant: AccessGrant, principal: Principal
+    ) -> tuple[ViewMode, Node | None, Node | None]:
         """What the token's holder may do now, and the file: the token's mode, lowered to
         what their access allows today, so a share revoked or narrowed since the token was
         issued ends or narrows it at its next use. WOPI clients express no role between
-        viewer and editor: those read."""
+        viewer and editor: those read. The file's folder comes in the same read, for the
+        operations that ask whether the holder may create files beside it."""
         try:
-            node = self.storage.stat(grant.file_id)
+            node, parent = self.storage.stat_with_parent(grant.file_id)
         except NotFound:
-            return grant.view_mode, None  # the operation answers 404 itself
+            return grant.view_mode, None, None  # the operation answers 404 itself
         ceiling = self.access.ceiling(principal, node)
         if ceiling is None:
             raise InvalidToken("the access this token was issued for has ended")
-        return grant.view_mode.at_most(ceiling), node
+        return grant.view_mode.at_most(ceiling), node, parent
 
     def _file(self, session: WopiSession) -> Node:
         node = session.node if session.node is not None else self.storage.stat(session.file_id)
@@ -269,9 +274,11 @@ class WopiHost:
         if session.view_mode is not ViewMode.WRITE:
             raise Unauthenticated("the access token does not allow changes")
 
-    def _parent(self, node: Node) -> Node | None:
+    def _parent(self, session: WopiSession, node: Node) -> Node | None:
         if node.parent_id is None:
             return None
+        if node is session.node:
+            return session.parent
         try:
             return self.storage.stat(node.parent_id)
         except NotFound:
@@ -313,7 +320,7 @@ class WopiHost:
 
     def check_file_info(self, session: WopiSession) -> dict[str, Any]:
         node = self._file(session)
-        parent = self._parent(node)
+        parent = self._parent(session, node)
         grant = session.grant
         view_mode = session.view_mode
         if view_mode is ViewMode.WRITE and not may_join(self._current_lock(node.id), session.app_name):
@@ -489,7 +496,7 @@ class WopiHost:
         one with X-WOPI-OverwriteRelativeTarget), answered with a WOPISrc and a fresh token."""
         content = cast(BinaryIO, stream)
         node = self._file(session)
-        if not self._can_write_relative(session, self._parent(node)) or self.effects(session, node).secure_view:
+        if not self._can_write_relative(session, self._parent(session, node)) or self.effects(session, node).secure_view:
             raise NotImplementedFeature("this access token may not create files here")
         suggested = headers.get("X-WOPI-SuggestedTarget")
         relative = headers.get("X-WOPI-RelativeTarget")

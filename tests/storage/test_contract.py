@@ -179,6 +179,20 @@ def test_create_list_stat_and_find_child(composition: Composition) -> None:
     composition.assert_clean()
 
 
+def test_a_node_is_read_with_its_folder(composition: Composition) -> None:
+    storage = composition.storage
+    folder = storage.create_folder(composition.home, "Reports")
+    created = storage.create_file(folder.id, "q1.docx", content("first quarter"), ORIGIN)
+
+    node, parent = storage.stat_with_parent(created.id)
+    assert node == storage.stat(created.id)
+    assert parent == storage.stat(folder.id)
+    home, above_home = storage.stat_with_parent(composition.home)
+    assert home == storage.stat(composition.home) and above_home is None
+    with pytest.raises(NotFound):
+        storage.stat_with_parent(ResourceId(created.id.storage_id, created.id.space_id, "no-such-node"))
+
+
 def test_taken_names_are_refused(composition: Composition) -> None:
     storage = composition.storage
     storage.create_file(composition.home, "a.txt", content("one"), ORIGIN)

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any, cast
@@ -66,11 +67,36 @@ def alembic_config(
     return config
 
 
+# Revision scripts as read, per folder list and the names and times of their files: a
+# process that builds its app more than once (tests, a CLI that opens two databases) imports
+# them once, and a folder whose files change is read again.
+_read_scripts: dict[tuple[Any, ...], ScriptDirectory] = {}
+_read_scripts_lock = threading.Lock()
+
+
+def _script_files(folder: str) -> tuple[tuple[str, int], ...]:
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:
+        return ()  # Alembic says what is wrong with the folder
+    return tuple(sorted((entry.name, entry.stat().st_mtime_ns) for entry in entries if entry.name.endswith(".py")))
+
+
+def _scripts(config: Config) -> ScriptDirectory:
+    folders = config.get_version_locations_list() or []
+    key = tuple((folder, _script_files(folder)) for folder in folders)
+    with _read_scripts_lock:
+        script = _read_scripts.get(key)
+        if script is None:
+            script = _read_scripts[key] = ScriptDirectory.from_config(config)
+        return script
+
+
 def upgrade_to_head(engine: Engine, version_locations: Iterable[Path] = ()) -> None:
     """Bring the database to the head of core and of every branch in `version_locations`,
     in one transaction."""
     config = alembic_config(engine, version_locations)
-    script = ScriptDirectory.from_config(config)
+    script = _scripts(config)
     known = {revision.revision: revision for revision in script.walk_revisions()}
     core = {revision for revision, found in known.items() if Path(found.path).resolve().parent == CORE_VERSIONS}
 
@@ -108,4 +134,4 @@ def recorded_heads(engine: Engine) -> set[str]:
 def script_heads(version_locations: Iterable[Path] = ()) -> set[str]:
     """The head revision of every branch in core's folder and the given ones: what
     ``recorded_heads`` reads after an upgrade with the same folders."""
-    return set(ScriptDirectory.from_config(alembic_config(version_locations=version_locations)).get_heads())
+    return set(_scripts(alembic_config(version_locations=version_locations)).get_heads())

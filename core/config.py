@@ -26,6 +26,7 @@ from urllib.parse import urlsplit
 
 import yaml
 
+from core.passwords import DEFAULT_METHOD, method_error
 from core.policy import Rule, RuleError, make_rule
 
 ENV_PREFIX = "DOCBRIDGE_"
@@ -192,6 +193,7 @@ class Settings:
     admin_user: str = "admin"
     admin_password: str = ""
     basic_auth: bool = True
+    password_hashing: str = DEFAULT_METHOD
     access_token_ttl_seconds: int = 36_000
     session_cookie_secure: bool = False
     # Extra origins the web UI may frame and post launch forms to (apps of external providers).
@@ -461,8 +463,15 @@ def rule_from_settings(entry: PolicySettings, index: int = 0) -> Rule:
     )
 
 
+def _check_password_hashing(value: str, sources: Mapping[str, str], dotted: str) -> None:
+    reason = method_error(value)
+    if reason is not None:
+        raise ConfigError(_source_of(sources, dotted), dotted, reason)
+
+
 # Checks of single keys beyond their type, run as the key is read.
 _CHECKS: dict[str, Callable[[Any, Mapping[str, str], str], None]] = {
+    "password_hashing": _check_password_hashing,
     "app_registry.provider_origins": _check_origins,
     "policies": _check_policies,
 }

@@ -38,6 +38,7 @@ from storage.metadata.groups import GroupStore
 from storage.metadata.links import LinkStore
 from storage.metadata.locks import LockStore
 from storage.metadata.migrate import upgrade_to_head
+from storage.metadata.passwords import PasswordHasher
 from storage.metadata.policies import PolicyStore
 from storage.metadata.shares import ShareStore
 from storage.metadata.users import UserStore
@@ -125,7 +126,8 @@ def build_services(
     providers = ProviderStore(engine, _launch_client(settings))
     shares = ShareStore(engine, settings.storage_id)
     groups = GroupStore(engine)
-    users = UserStore(engine, storage)
+    passwords = PasswordHasher(settings.password_hashing)
+    users = UserStore(engine, storage, passwords)
     access = Access(storage, shares, groups)
     settings_rules = [rule_from_settings(entry, index) for index, entry in enumerate(settings.policies)]
     policies = Policies(settings_rules, PolicyStore(engine), storage=storage, access=access, groups=groups,
@@ -136,7 +138,7 @@ def build_services(
         blobs=blobs,
         storage=storage,
         users=users,
-        links=LinkStore(engine, settings.storage_id),
+        links=LinkStore(engine, settings.storage_id, passwords),
         locks=LockBroker(LockStore(engine, events, settings.storage_id)),
         tokens=TokenService(hashlib.sha256(b"docbridge-access:" + secret).digest(), settings.access_token_ttl_seconds),
         events=events,

@@ -90,6 +90,9 @@ def base_settings(tmp_path: Path) -> dict[str, Any]:
         "public_url": "http://docbridge.test",
         "admin_password": ADMIN_PASSWORD,
         "storage": {"orphan_grace_seconds": 3600},
+        # scrypt costs ~0.14 s a hash, paid for the admin and every user a test makes; the
+        # default method keeps its own tests (core/test_auth.py) and every gunicorn-run one.
+        "password_hashing": "pbkdf2:sha256:1000",
     }
 
 

@@ -8,19 +8,20 @@ from typing import Any
 
 from sqlalchemy import delete, insert, select
 from sqlalchemy.engine import Engine
-from werkzeug.security import check_password_hash, generate_password_hash
 
 from core.errors import BadRequest, NotFound
 from core.ids import ResourceId, new_opaque_id
 from storage.metadata.database import now_utc, read_connection, utc, write_transaction
+from storage.metadata.passwords import PasswordHasher
 from storage.metadata.schema import links, nodes
 from storage.types import Link, LinkRole
 
 
 class LinkStore:
-    def __init__(self, engine: Engine, storage_id: str) -> None:
+    def __init__(self, engine: Engine, storage_id: str, passwords: PasswordHasher | None = None) -> None:
         self.engine = engine
         self.storage_id = storage_id
+        self.passwords = passwords or PasswordHasher()
 
     def _link(self, row: Any) -> Link:
         return Link(
@@ -58,7 +59,7 @@ class LinkStore:
                     token=secrets.token_urlsafe(24),
                     node_id=node_id.opaque_id,
                     role=role.value,
-                    password_hash=generate_password_hash(password) if password else None,
+                    password_hash=self.passwords.hash(password) if password else None,
                     expires_at=expires_at,
                     created_by=created_by,
                     created_at=now_utc(),
@@ -96,7 +97,7 @@ class LinkStore:
     def check_password(self, link: Link, password: str) -> bool:
         with read_connection(self.engine) as connection:
             stored = connection.execute(select(links.c.password_hash).where(links.c.id == link.id)).scalar()
-        return bool(stored) and check_password_hash(str(stored), password)
+        return self.passwords.check(str(stored) if stored else None, password)
 
     def revoke(self, link_id: str) -> None:
         with write_transaction(self.engine) as connection:

@@ -13,19 +13,17 @@ from typing import Any
 from sqlalchemy import bindparam, delete, func, insert, or_, select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
-from werkzeug.security import check_password_hash, generate_password_hash
 
 from core.errors import AlreadyExists, BadRequest, NotFound
 from core.ids import ResourceId, new_opaque_id
 from storage.metadata.database import LIKE_ESCAPE, contains_pattern, now_utc, read_connection, write_transaction
+from storage.metadata.passwords import PasswordHasher
 from storage.metadata.schema import spaces, user_tokens, users
 from storage.service import StorageService
 from storage.types import User
 
 TOKEN_PREFIX = "dbt_"  # noqa: S105 - marks our tokens, not a secret
 _USER_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$")
-# Checked when the user does not exist, so a wrong name costs as much as a wrong password.
-_DUMMY_HASH = generate_password_hash("not a password")
 
 
 def _token_hash(token: str) -> str:
@@ -69,9 +67,10 @@ _USER_BY_ID = select(users).where(users.c.id == bindparam("user_id"))  # every r
 
 
 class UserStore:
-    def __init__(self, engine: Engine, storage: StorageService) -> None:
+    def __init__(self, engine: Engine, storage: StorageService, passwords: PasswordHasher | None = None) -> None:
         self.engine = engine
         self.storage = storage
+        self.passwords = passwords or PasswordHasher()
         self._verified = _VerifiedPasswords()
 
     def _user(self, row: Any) -> User:
@@ -108,7 +107,7 @@ class UserStore:
                         name=name,
                         display_name=display_name or name,
                         email=email,
-                        password_hash=generate_password_hash(password) if password else None,
+                        password_hash=self.passwords.hash(password) if password else None,
                         is_admin=is_admin,
                         home_space_id="",
                         oidc_subject=oidc_subject,
@@ -174,15 +173,17 @@ class UserStore:
         user = self.by_name(name)
         with write_transaction(self.engine) as connection:
             connection.execute(
-                update(users).where(users.c.id == user.id).values(password_hash=generate_password_hash(password))
+                update(users).where(users.c.id == user.id).values(password_hash=self.passwords.hash(password))
             )
 
     def check_password(self, name: str, password: str) -> User | None:
         with read_connection(self.engine) as connection:
             row = connection.execute(select(users).where(users.c.name == name)).first()
-        stored = row.password_hash if row is not None and row.password_hash else _DUMMY_HASH
-        valid = self._verified.seen(stored, password) or check_password_hash(stored, password)
-        if row is None or not row.password_hash or not valid:
+        stored = row.password_hash if row is not None else None
+        if not stored:
+            self.passwords.check(None, password)  # a wrong name costs what a wrong password does
+            return None
+        if not (self._verified.seen(stored, password) or self.passwords.check(stored, password)):
             return None
         self._verified.remember(stored, password)
         return self._user(row)

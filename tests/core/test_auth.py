@@ -9,8 +9,10 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from sqlalchemy import select
 
 from server.services import services_of
+from storage.metadata.schema import users
 from tests.conftest import TestUser, basic_auth, upload
 from tests.support.oidc import LocalIssuer, local_issuer
 
@@ -37,6 +39,28 @@ def test_basic_can_be_switched_off(make_app: Callable[..., Flask]) -> None:
     app = make_app(basic_auth=False)
     services_of(app).users.create("carol", "secret")
     assert_unauthenticated(app.test_client().get("/api/v1/me", headers=basic_auth("carol", "secret")))
+
+
+def stored_hash(app: Flask, name: str) -> str:
+    with services_of(app).engine.connect() as connection:
+        return str(connection.execute(select(users.c.password_hash).where(users.c.name == name)).scalar_one())
+
+
+def test_passwords_hashed_before_a_change_of_method_still_log_in(make_app: Callable[..., Flask], tmp_path: Any) -> None:
+    data_dir = str(tmp_path / "shared")
+    before = make_app(data_dir=data_dir, password_hashing="pbkdf2:sha256:2000")
+    services_of(before).users.create("carol", "old-secret")
+    assert stored_hash(before, "carol").startswith("pbkdf2:sha256:2000$")
+    services_of(before).engine.dispose()
+
+    after = make_app(data_dir=data_dir, password_hashing="scrypt")
+    client = after.test_client()
+    assert client.get("/api/v1/me", headers=basic_auth("carol", "old-secret")).get_json()["name"] == "carol"
+    assert_unauthenticated(client.get("/api/v1/me", headers=basic_auth("carol", "wrong")))
+    services_of(after).users.set_password("carol", "new-secret")
+    assert stored_hash(after, "carol").startswith("scrypt:")
+    assert client.get("/api/v1/me", headers=basic_auth("carol", "new-secret")).get_json()["name"] == "carol"
+    assert_unauthenticated(client.get("/api/v1/me", headers=basic_auth("carol", "old-secret")))
 
 
 def test_access_token_from_the_cli(app: Flask, client: FlaskClient, alice: TestUser) -> None:

@@ -10,8 +10,11 @@ writers that do not take the turn (another program on the same database).
 PostgreSQL writers lock the rows they change with ``SELECT … FOR UPDATE``.
 
 Reads go through `read_connection`. Inside a `read_scope` (one per HTTP request) every read
-of an engine shares one pooled connection and one transaction, so a request's reads see one
-consistent state and pay for one checkout and one BEGIN, not one per store. A commit on that
+of an engine shares one pooled connection and, on SQLite, one transaction, so a request's
+reads see one consistent state and pay for one checkout and one BEGIN, not one per store.
+PostgreSQL at READ COMMITTED (its default) takes a new snapshot at every statement, in a
+transaction or not, so there reads run outside one: the same answers without the BEGIN and
+ROLLBACK round trips, two of a CheckFileInfo's eight. A commit on that
 engine made while the scope is open (the request's own write, through another connection)
 ends the shared transaction before the next read, so a request always reads its own writes.
 Decisions that must hold against concurrent writers are made again inside the write
@@ -93,7 +96,7 @@ class ReadScope:
     def connection(self, engine: Engine) -> Connection:
         connection = self._connections.get(engine)
         if connection is None:
-            connection = self._connections[engine] = engine.connect()
+            connection = self._connections[engine] = reading_connection(engine)
         elif engine in self._stale and connection.in_transaction():
             connection.rollback()
         self._stale.discard(engine)
@@ -142,8 +145,16 @@ def read_connection(engine: Engine) -> Iterator[Connection]:
     if scope is not None:
         yield scope.connection(engine)
         return
-    with engine.connect() as connection:
+    with reading_connection(engine) as connection:
         yield connection
+
+
+def reading_connection(engine: Engine) -> Connection:
+    """A pooled connection for reads only (see the module's note on PostgreSQL)."""
+    connection = engine.connect()
+    if engine.dialect.name == "postgresql" and connection.default_isolation_level == "READ COMMITTED":
+        connection = connection.execution_options(isolation_level="AUTOCOMMIT")
+    return connection
 
 
 def _end_scoped_reads_after_commit(connection: Connection) -> None:

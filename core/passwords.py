@@ -18,8 +18,10 @@ def method_error(method: str) -> str | None:
     """Why `method` cannot hash passwords, or None when it can."""
     scrypt = _SCRYPT.fullmatch(method)
     if scrypt is not None:
-        n, r, p = (int(part) for part in scrypt.groups(default="1"))
-        if scrypt.group(1) is not None and (n < 2 or n & (n - 1) or r < 1 or p < 1):
+        if scrypt.group(1) is None:
+            return None
+        n, r, p = (int(part) for part in scrypt.groups())
+        if n < 2 or n & (n - 1) or r < 1 or p < 1:
             return f"{method!r}: scrypt's n must be a power of two above 1, r and p at least 1"
         return None
     pbkdf2 = _PBKDF2.fullmatch(method)

@@ -11,23 +11,45 @@ from pathlib import Path
 def write_atomically(target: Path, chunks: Iterable[bytes], *, temporary: Path | None = None) -> None:
     """Write `chunks` to `temporary` (by default a hidden name beside `target`; it must be
     on the same file system), fsync it, rename it to `target` and fsync the folder: a
-    reader, or the disk after a crash, has the whole new file or none of it.
+    reader, or the disk after a crash, has the whole new file or none of it. The folders
+    of `target` are made first if missing (`make_folders_durably`).
 
     Whatever goes wrong, even in `chunks` (a client that hangs up, a size cap), the
     temporary file is removed and the error raised."""
     temporary = temporary or target.with_name(f".{target.name}.{uuid.uuid4().hex[:8]}.tmp")
+    make_folders_durably(target.parent)
     try:
         with open(temporary, "xb") as handle:
             for chunk in chunks:
                 handle.write(chunk)
             handle.flush()
             os.fsync(handle.fileno())
-        target.parent.mkdir(parents=True, exist_ok=True)
         os.replace(temporary, target)
         fsync_folder(target.parent)
     except BaseException:
         temporary.unlink(missing_ok=True)
         raise
+
+
+def make_folders_durably(path: Path) -> None:
+    """Create `path` and its missing parents so that each new folder survives a power cut.
+
+    A folder's name is an entry in its parent, so fsyncing the folder alone does not keep
+    it: after each folder is made its parent is fsynced. A folder another writer made
+    between the look and the mkdir is fsynced into its parent too, as that writer may not
+    have done it yet. Folders that already existed cost one stat."""
+    missing: list[Path] = []
+    folder = path
+    while not folder.is_dir():
+        missing.append(folder)
+        folder = folder.parent
+    for folder in reversed(missing):
+        try:
+            folder.mkdir()
+        except FileExistsError:
+            if not folder.is_dir():
+                raise
+        fsync_folder(folder.parent)
 
 
 def fsync_folder(path: Path) -> None:

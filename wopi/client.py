@@ -108,7 +108,6 @@ class DiscoveryClient:
         if self._cache_path is None:
             return
         try:
-            self._cache_path.parent.mkdir(parents=True, exist_ok=True)
             write_atomically(self._cache_path, [document])
         except OSError as error:
             log.warning("WOPI app %s: cannot cache discovery: %s", self.name, error)

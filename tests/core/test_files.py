@@ -1,0 +1,83 @@
+"""Files written whole or not at all, in folders that outlive a power cut too."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from core.files import make_folders_durably, write_atomically
+
+
+@pytest.fixture
+def fsynced(monkeypatch: pytest.MonkeyPatch) -> list[tuple[int, int]]:
+    """The (device, inode) of every descriptor fsynced, in order."""
+    calls: list[tuple[int, int]] = []
+    real_fsync = os.fsync
+
+    def recording_fsync(descriptor: int) -> None:
+        status = os.fstat(descriptor)
+        calls.append((status.st_dev, status.st_ino))
+        real_fsync(descriptor)
+
+    monkeypatch.setattr(os, "fsync", recording_fsync)
+    return calls
+
+
+def identity(path: Path) -> tuple[int, int]:
+    status = path.stat()
+    return status.st_dev, status.st_ino
+
+
+def test_a_file_in_new_folders_has_every_new_name_fsynced_into_its_parent(
+    tmp_path: Path, fsynced: list[tuple[int, int]]
+) -> None:
+    target = tmp_path / "ab" / "cd" / "blob"
+
+    write_atomically(target, [b"first ", b"second"])
+
+    assert target.read_bytes() == b"first second"
+    # "ab" lives in tmp_path, "cd" in "ab", "blob" in "cd"; the file's own bytes too.
+    for folder in (tmp_path, tmp_path / "ab", tmp_path / "ab" / "cd"):
+        assert identity(folder) in fsynced
+    assert identity(target) in fsynced
+    assert [name for name in os.listdir(target.parent)] == ["blob"]
+
+
+def test_existing_folders_are_not_fsynced_again(tmp_path: Path, fsynced: list[tuple[int, int]]) -> None:
+    (tmp_path / "ab" / "cd").mkdir(parents=True)
+
+    write_atomically(tmp_path / "ab" / "cd" / "blob", [b"x"])
+
+    assert identity(tmp_path) not in fsynced
+    assert identity(tmp_path / "ab") not in fsynced
+    assert identity(tmp_path / "ab" / "cd") in fsynced
+
+
+def test_a_folder_made_by_another_writer_meanwhile_is_fsynced_into_its_parent(
+    tmp_path: Path, fsynced: list[tuple[int, int]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The other writer's mkdir lands between this writer's look and its own mkdir, and
+    # the other writer may not have fsynced the parent yet.
+    real_mkdir = Path.mkdir
+
+    def racing_mkdir(self: Path, *args: object, **kwargs: object) -> None:
+        real_mkdir(self)
+        raise FileExistsError(str(self))
+
+    monkeypatch.setattr(Path, "mkdir", racing_mkdir)
+
+    make_folders_durably(tmp_path / "new")
+
+    assert (tmp_path / "new").is_dir()
+    assert identity(tmp_path) in fsynced
+
+
+def test_a_file_where_a_folder_should_be_is_an_error(tmp_path: Path) -> None:
+    (tmp_path / "ab").write_bytes(b"not a folder")
+
+    with pytest.raises(OSError):
+        write_atomically(tmp_path / "ab" / "cd" / "blob", [b"x"])
+
+    assert (tmp_path / "ab").read_bytes() == b"not a folder"

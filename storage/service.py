@@ -94,6 +94,28 @@ _NODE_AND_PARENT_BY_ID = (
 _VERSION_BY_NUMBER = select(versions).where(
     versions.c.node_id == bindparam("node_id"), versions.c.number == bindparam("number")
 )
+# Every save runs these.
+_HIGHEST_VERSION = select(func.max(versions.c.number)).where(versions.c.node_id == bindparam("node_id"))
+_VERSION_BY_DEDUPE_KEY = select(versions).where(
+    versions.c.node_id == bindparam("node_id"), versions.c.dedupe_key == bindparam("dedupe_key")
+)
+_LATEST_EDIT = select(func.max(versions.c.edited_at)).where(
+    versions.c.node_id == bindparam("node_id"), versions.c.recovered.is_(False)
+)
+_INSERT_VERSION = insert(versions)
+_MAKE_CURRENT = (
+    update(nodes)
+    .where(nodes.c.id == bindparam("node_id"))
+    .values(
+        current_version=bindparam("new_version"),
+        size=bindparam("new_size"),
+        sha256=bindparam("new_sha256"),
+        modified_at=bindparam("new_modified_at"),
+    )
+)
+_TOUCH_FOLDER = update(nodes).where(nodes.c.id == bindparam("node_id")).values(modified_at=bindparam("new_modified_at"))
+_MARK_PENDING = insert(pending_blobs)
+_CLEAR_PENDING = delete(pending_blobs).where(pending_blobs.c.blob_key == bindparam("key"))
 
 
 class StorageService:
@@ -419,9 +441,7 @@ class StorageService:
                 if existing is not None:
                     discard()
                     return existing
-                highest = connection.execute(
-                    select(func.max(versions.c.number)).where(versions.c.node_id == file_id.opaque_id)
-                ).scalar_one()
+                highest = connection.execute(_HIGHEST_VERSION, {"node_id": file_id.opaque_id}).scalar_one()
                 number = (highest or 0) + 1
                 superseded = self._newer_edit_stored(connection, file_id, origin)
                 if superseded and not origin.comment:
@@ -430,9 +450,14 @@ class StorageService:
                 makes_current = not origin.recovered and not superseded
                 if makes_current:
                     connection.execute(
-                        update(nodes)
-                        .where(nodes.c.id == file_id.opaque_id)
-                        .values(current_version=number, size=blob.size, sha256=blob.sha256, modified_at=now)
+                        _MAKE_CURRENT,
+                        {
+                            "node_id": file_id.opaque_id,
+                            "new_version": number,
+                            "new_size": blob.size,
+                            "new_sha256": blob.sha256,
+                            "new_modified_at": now,
+                        },
                     )
                 current = number if makes_current else node.version
         except IntegrityError:
@@ -474,11 +499,7 @@ class StorageService:
         file at once still agree on their order."""
         if origin.edited_at is None:
             return False
-        latest = connection.execute(
-            select(func.max(versions.c.edited_at)).where(
-                versions.c.node_id == file_id.opaque_id, versions.c.recovered.is_(False)
-            )
-        ).scalar_one()
+        latest = connection.execute(_LATEST_EDIT, {"node_id": file_id.opaque_id}).scalar_one()
         return latest is not None and utc(latest) > origin.edited_at
 
     def _precondition(
@@ -511,9 +532,7 @@ class StorageService:
         if not origin.dedupe_key:
             return None
         row = connection.execute(
-            select(versions).where(
-                versions.c.node_id == file_id.opaque_id, versions.c.dedupe_key == origin.dedupe_key
-            )
+            _VERSION_BY_DEDUPE_KEY, {"node_id": file_id.opaque_id, "dedupe_key": origin.dedupe_key}
         ).first()
         return self._version(row, file_id, current) if row else None
 
@@ -528,29 +547,30 @@ class StorageService:
         holding: LockClaim | None = None,
     ) -> None:
         connection.execute(
-            insert(versions).values(
-                node_id=node_opaque_id,
-                number=number,
-                blob_key=blob.key,
-                size=blob.size,
-                sha256=blob.sha256,
-                author_id=origin.author_id,
-                author_name=origin.author_name,
-                source=origin.source,
-                recovered=origin.recovered,
-                dedupe_key=origin.dedupe_key,
-                comment=origin.comment,
-                created_at=now,
-                edited_at=origin.edited_at,
-                lock_id=holding.lock_id if holding is not None else None,
-                save_kind=origin.save_kind.value if origin.save_kind is not None else None,
-                modified_by_user=origin.modified_by_user,
-            )
+            _INSERT_VERSION,
+            {
+                "node_id": node_opaque_id,
+                "number": number,
+                "blob_key": blob.key,
+                "size": blob.size,
+                "sha256": blob.sha256,
+                "author_id": origin.author_id,
+                "author_name": origin.author_name,
+                "source": origin.source,
+                "recovered": origin.recovered,
+                "dedupe_key": origin.dedupe_key,
+                "comment": origin.comment,
+                "created_at": now,
+                "edited_at": origin.edited_at,
+                "lock_id": holding.lock_id if holding is not None else None,
+                "save_kind": origin.save_kind.value if origin.save_kind is not None else None,
+                "modified_by_user": origin.modified_by_user,
+            },
         )
-        connection.execute(delete(pending_blobs).where(pending_blobs.c.blob_key == blob.key))
+        connection.execute(_CLEAR_PENDING, {"key": blob.key})
 
     def _touch_folder(self, connection: Connection, folder_id: ResourceId, now: Any) -> None:
-        connection.execute(update(nodes).where(nodes.c.id == folder_id.opaque_id).values(modified_at=now))
+        connection.execute(_TOUCH_FOLDER, {"node_id": folder_id.opaque_id, "new_modified_at": now})
 
     def _store_blob(self, content: BinaryIO, max_bytes: int | None) -> StoredBlob:
         key = uuid.uuid4().hex
@@ -559,7 +579,7 @@ class StorageService:
         # references, which `sweep_unreferenced` removes. Without the fsync the mark costs
         # a WAL append instead of a disk flush on every save.
         with write_transaction(self.engine, durable=False) as connection:
-            connection.execute(insert(pending_blobs).values(blob_key=key, created_at=now_utc()))
+            connection.execute(_MARK_PENDING, {"blob_key": key, "created_at": now_utc()})
         try:
             blob = self.blobs.put(key, content, max_bytes=max_bytes)
         except BaseException:
@@ -576,7 +596,7 @@ class StorageService:
 
     def _forget_pending(self, key: str) -> None:
         with write_transaction(self.engine, durable=False) as connection:
-            connection.execute(delete(pending_blobs).where(pending_blobs.c.blob_key == key))
+            connection.execute(_CLEAR_PENDING, {"key": key})
 
     # --- attachments ------------------------------------------------------------------------
 
@@ -614,7 +634,7 @@ class StorageService:
                         created_at=now_utc(),
                     )
                 )
-                connection.execute(delete(pending_blobs).where(pending_blobs.c.blob_key == blob.key))
+                connection.execute(_CLEAR_PENDING, {"key": blob.key})
                 if record is not None:
                     record(connection, blob)
         except BaseException:

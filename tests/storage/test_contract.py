@@ -28,6 +28,7 @@ from sqlalchemy import Connection, insert, select
 from core.bodies import CompleteBody
 from core.errors import (
     AlreadyExists,
+    BadRequest,
     IncompleteBody,
     InvalidName,
     LockConflict,
@@ -248,6 +249,31 @@ def test_every_save_is_a_new_version(composition: Composition) -> None:
     assert read_version(storage, file.id) == b"v3"
     with pytest.raises(NotFound):
         storage.open_version(file.id, 4)
+    composition.assert_clean()
+
+
+def test_opening_names_what_is_missing(composition: Composition) -> None:
+    storage = composition.storage
+    folder = storage.create_folder(composition.home, "drafts")
+    file = storage.create_file(folder.id, "memo.txt", content("v1"), ORIGIN)
+    storage.write_version(file.id, content("v2"), ORIGIN)
+
+    version, stream = storage.open_version(file.id)
+    with stream:
+        assert (version.number, version.is_current, stream.read()) == (2, True, b"v2")
+    first, stream = storage.open_version(file.id, 1)
+    with stream:
+        assert (first.number, first.is_current, first.size, stream.read()) == (1, False, 2, b"v1")
+
+    with pytest.raises(NotFound, match="no version 3"):
+        storage.open_version(file.id, 3)
+    with pytest.raises(BadRequest, match="does not point to a file"):
+        storage.open_version(folder.id)
+    elsewhere = ResourceId(file.id.storage_id, folder.id.opaque_id, file.id.opaque_id)
+    with pytest.raises(NotFound, match="no such file"):
+        storage.open_version(elsewhere)
+    with pytest.raises(NotFound, match="no such file"):
+        storage.open_version(ResourceId("other-storage", file.id.space_id, file.id.opaque_id))
     composition.assert_clean()
 
 

@@ -8,11 +8,18 @@ from collections.abc import Iterable
 from pathlib import Path
 
 
-def write_atomically(target: Path, chunks: Iterable[bytes], *, temporary: Path | None = None) -> None:
+def write_atomically(
+    target: Path, chunks: Iterable[bytes], *, temporary: Path | None = None, drop_cached: bool = False
+) -> None:
     """Write `chunks` to `temporary` (by default a hidden name beside `target`; it must be
     on the same file system), fsync it, rename it to `target` and fsync the folder: a
     reader, or the disk after a crash, has the whole new file or none of it. The folders
     of `target` are made first if missing (`make_folders_durably`).
+
+    With `drop_cached` the file's pages leave the page cache once they are on disk: for
+    files written once and seldom read back soon (stored versions), which would otherwise
+    push out what is read often, and whose kept pages make every later write slower on
+    virtual machines (docs/benchmarks.md, "PutFile").
 
     Whatever goes wrong, even in `chunks` (a client that hangs up, a size cap), the
     temporary file is removed and the error raised."""
@@ -24,6 +31,8 @@ def write_atomically(target: Path, chunks: Iterable[bytes], *, temporary: Path |
                 handle.write(chunk)
             handle.flush()
             os.fsync(handle.fileno())
+            if drop_cached:
+                os.posix_fadvise(handle.fileno(), 0, 0, os.POSIX_FADV_DONTNEED)
         os.replace(temporary, target)
         fsync_folder(target.parent)
     except BaseException:

@@ -47,7 +47,7 @@ class LocalBlobStore:
                 digest.update(chunk)
                 yield chunk
 
-        write_atomically(self._path(key), chunks(), temporary=self._tmp / f"{key}.part")
+        write_atomically(self._path(key), chunks(), temporary=self._tmp / f"{key}.part", drop_cached=True)
         return StoredBlob(key=key, size=size, sha256=digest.hexdigest())
 
     def open(self, key: str) -> BinaryIO:

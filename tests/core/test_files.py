@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -81,3 +83,25 @@ def test_a_file_where_a_folder_should_be_is_an_error(tmp_path: Path) -> None:
         write_atomically(tmp_path / "ab" / "cd" / "blob", [b"x"])
 
     assert (tmp_path / "ab").read_bytes() == b"not a folder"
+
+
+def resident_bytes(path: Path) -> int:
+    """How much of `path` the page cache holds, as util-linux's fincore reports it."""
+    output = subprocess.run(
+        ["fincore", "--bytes", "--noheadings", "--output", "RES", str(path)], check=True, capture_output=True, text=True
+    ).stdout
+    return int(output.strip())
+
+
+@pytest.mark.skipif(shutil.which("fincore") is None, reason="needs util-linux's fincore")
+def test_a_file_written_with_drop_cached_is_whole_on_disk_and_out_of_the_page_cache(tmp_path: Path) -> None:
+    contents = os.urandom(4 << 20)
+    kept, dropped = tmp_path / "kept", tmp_path / "dropped"
+
+    write_atomically(kept, [contents])
+    write_atomically(dropped, [contents[: 1 << 20], contents[1 << 20 :]], drop_cached=True)
+
+    if resident_bytes(kept) == 0:
+        pytest.skip("this kernel keeps no written pages cached, so there is nothing to drop")
+    assert resident_bytes(dropped) == 0
+    assert dropped.read_bytes() == contents

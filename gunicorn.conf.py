@@ -7,12 +7,13 @@ once; workers are forked from it (the SQLAlchemy pool is reset in each child).
 import os
 
 bind = f"{os.environ.get('DOCBRIDGE_HOST', '127.0.0.1')}:{os.environ.get('DOCBRIDGE_PORT', '8080')}"
-# Four processes of two threads rather than two of four: a gthread worker accepts every
-# connection it can, so with keep-alive clients one of two workers often held all of them
-# and served at a third of the rate (docs/benchmarks.md, "worker model"); four spread the
-# connections and the GIL-bound work over both cores, for about 135 MiB more memory.
+# Four processes of two threads rather than two of four: the GIL-bound work spreads over
+# both cores, for about 135 MiB more memory. The worker is gthread that listens only while
+# it has a free thread (server/worker.py): plain gthread accepts every connection it can,
+# so keep-alive clients opened together often all landed in one worker, which served them
+# at a third of the rate (docs/benchmarks.md, "Worker model").
 workers = int(os.environ.get("DOCBRIDGE_WORKERS", "4"))
-worker_class = "gthread"
+worker_class = "server.worker.FreeThreadWorker"
 threads = int(os.environ.get("DOCBRIDGE_THREADS", "2"))
 preload_app = True
 # Large uploads and Document Server downloads take a while; a worker is not stuck then.

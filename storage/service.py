@@ -23,7 +23,8 @@ from __future__ import annotations
 
 import logging
 import os
-import uuid
+import secrets
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import replace
 from datetime import UTC, timedelta
@@ -128,6 +129,17 @@ _MAKE_CURRENT = (
 _TOUCH_FOLDER = update(nodes).where(nodes.c.id == bindparam("node_id")).values(modified_at=bindparam("new_modified_at"))
 _MARK_PENDING = insert(pending_blobs)
 _CLEAR_PENDING = delete(pending_blobs).where(pending_blobs.c.blob_key == bindparam("key"))
+
+BLOB_KEY_BUCKET_SECONDS = 10
+
+
+def new_blob_key(now: float | None = None) -> str:
+    """32 hex digits: a 10-second time bucket (4 digits, round every 7.6 days), then 112
+    random bits. Blob stores shard by the leading digits (local: ``ab/cd/``), so saves close
+    in time share a folder: with random keys nearly every save made and fsynced a new one
+    until the store held some 100,000 blobs (docs/benchmarks.md, "PutFile")."""
+    bucket = int((time.time() if now is None else now) // BLOB_KEY_BUCKET_SECONDS) % 0x10000
+    return f"{bucket:04x}{secrets.token_hex(14)}"
 
 
 class StorageService:
@@ -592,7 +604,7 @@ class StorageService:
         connection.execute(_TOUCH_FOLDER, {"node_id": folder_id.opaque_id, "new_modified_at": now})
 
     def _store_blob(self, content: BinaryIO, max_bytes: int | None) -> StoredBlob:
-        key = uuid.uuid4().hex
+        key = new_blob_key()
         # The mark need only outlive a crash of this process, not a power cut: the blob is
         # fsynced after it, so at worst a power cut leaves an unmarked blob that nothing
         # references, which `sweep_unreferenced` removes. Without the fsync the mark costs

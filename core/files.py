@@ -32,12 +32,24 @@ def write_atomically(
             handle.flush()
             os.fsync(handle.fileno())
             if drop_cached:
-                os.posix_fadvise(handle.fileno(), 0, 0, os.POSIX_FADV_DONTNEED)
+                _drop_cached(handle.fileno())
         os.replace(temporary, target)
         fsync_folder(target.parent)
     except BaseException:
         temporary.unlink(missing_ok=True)
         raise
+
+
+def _drop_cached(descriptor: int) -> None:
+    # Only a hint, given once the bytes are on disk: where the system has no posix_fadvise
+    # or refuses it, the file simply stays cached.
+    advise = getattr(os, "posix_fadvise", None)
+    if advise is None:
+        return
+    try:
+        advise(descriptor, 0, 0, os.POSIX_FADV_DONTNEED)
+    except OSError:
+        pass
 
 
 def make_folders_durably(path: Path) -> None:

@@ -4,7 +4,9 @@ gives up only the fsync of its own commit, on SQLite and on PostgreSQL."""
 
 from __future__ import annotations
 
+import base64
 import io
+import sqlite3
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -15,7 +17,7 @@ from flask import Flask
 from sqlalchemy import event, select
 
 from server.services import Services, services_of
-from storage.metadata.database import make_engine, write_transaction, writer_turn
+from storage.metadata.database import WRITE_OPTION, make_engine, write_transaction, writer_turn
 from storage.metadata.schema import pending_blobs
 from storage.types import SaveOrigin
 
@@ -121,3 +123,36 @@ def test_a_relaxed_postgresql_commit_turns_synchronous_commit_off_for_itself_onl
             assert connection.exec_driver_sql("SHOW synchronous_commit").scalar() == "on"
     finally:
         engine.dispose()
+
+
+def test_a_request_that_saves_holds_no_read_snapshot_that_would_pin_sqlites_wal(
+    make_app: Callable[..., Flask], base_settings: dict[str, Any]
+) -> None:
+    """A save's request reads first (who calls, the file, its lock), then writes twice (the
+    pending mark, the version). Were its first snapshot still open, no checkpoint could
+    pass it: the WAL would never start over and every later commit would run a checkpoint.
+    At each write's start a checkpoint from outside must copy every frame of the WAL."""
+    app = make_app()
+    found = services_of(app)
+    user = found.users.create("erin", "secret")
+    client = app.test_client()
+    auth = {"Authorization": "Basic " + base64.b64encode(b"erin:secret").decode()}
+    path = f"/api/v1/containers/{user.home_id}/files/ledger.bin"
+    assert client.put(path, data=b"version 1", headers=auth).status_code == 201
+    database = f"{base_settings['data_dir']}/metadata.sqlite3"
+    checkpoints: list[tuple[int, int, int]] = []
+
+    @event.listens_for(found.engine, "begin")
+    def checkpoint_from_outside(connection: Any) -> None:
+        if connection.get_execution_options().get(WRITE_OPTION):
+            outside = sqlite3.connect(database, timeout=0)
+            try:
+                checkpoints.append(outside.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone())
+            finally:
+                outside.close()
+
+    for number in range(2, 5):
+        answer = client.put(path, data=f"version {number}".encode(), headers=auth)
+        assert answer.status_code == 200, answer.get_data(as_text=True)
+    assert len(checkpoints) >= 6  # a pending mark and a version per save
+    assert all(busy == 0 and frames == copied for busy, frames, copied in checkpoints), checkpoints

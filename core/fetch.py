@@ -89,7 +89,7 @@ class Stream:
         self.size = 0
         self.finished = False
         self._started = False
-        self.file: BinaryIO = io.BufferedReader(_ChunkReader(self._chunks()), CHUNK_BYTES)
+        self.file: BinaryIO = _ChunkFile(self._chunks())  # type: ignore[assignment]
 
     @property
     def unread(self) -> bool:
@@ -126,13 +126,18 @@ class Stream:
         self.finished = True
 
 
-class _ChunkReader(io.RawIOBase):
-    """`chunks` as a raw, read-only stream. A failure is raised again on every later read,
-    so a caller that went on reading could never take a cut-off body for a whole one."""
+class _ChunkFile(io.BufferedIOBase):
+    """`chunks` as a read-only file. A read of at least a chunk's length that begins at a
+    chunk's start is answered with the chunk itself, uncopied: a large body streamed into
+    storage in chunk-sized reads is copied only by the kernel. A failure is raised again on
+    every later read, so a caller that went on reading could never take a cut-off body for
+    a whole one."""
 
     def __init__(self, chunks: Generator[bytes, None, None]) -> None:
         self._chunks = chunks
-        self._pending = memoryview(b"")
+        self._pending = b""
+        self._offset = 0
+        self._ended = False
         self._failure: BaseException | None = None
 
     def readable(self) -> bool:
@@ -142,19 +147,49 @@ class _ChunkReader(io.RawIOBase):
         self._chunks.close()
         super().close()
 
+    def read1(self, size: int | None = -1) -> bytes:
+        """Up to `size` bytes of at most one chunk; empty only at the end."""
+        if self.closed:
+            raise ValueError("read of a closed file")
+        if self._offset >= len(self._pending):
+            self._pending, self._offset = self._next_chunk(), 0
+        if size is None or size < 0 or size >= len(self._pending) - self._offset:
+            piece = self._pending[self._offset:] if self._offset else self._pending
+            self._pending, self._offset = b"", 0
+            return piece
+        piece = self._pending[self._offset:self._offset + size]
+        self._offset += size
+        return piece
+
+    def read(self, size: int | None = -1) -> bytes:
+        """`size` bytes, fewer only at the end (all that is left when `size` is negative)."""
+        first = self.read1(size)
+        if not first or (size is not None and 0 <= size == len(first)):
+            return first
+        pieces = [first]
+        wanted = -1 if size is None or size < 0 else size - len(first)
+        while wanted != 0 and (piece := self.read1(wanted)):
+            pieces.append(piece)
+            wanted = wanted - len(piece) if wanted > 0 else wanted
+        return b"".join(pieces)
+
     def readinto(self, buffer: Any) -> int:
+        data = self.read(len(memoryview(buffer).cast("B")))
+        buffer[:len(data)] = data
+        return len(data)
+
+    def _next_chunk(self) -> bytes:
         if self._failure is not None:
             raise self._failure
-        if not self._pending:
-            try:
-                self._pending = memoryview(next(self._chunks, b""))
-            except BaseException as error:
-                self._failure = error
-                raise
-        count = min(len(buffer), len(self._pending))
-        buffer[:count] = self._pending[:count]
-        self._pending = self._pending[count:]
-        return count
+        if self._ended:
+            return b""
+        try:
+            chunk = next(self._chunks, b"")
+        except BaseException as error:
+            self._failure = error
+            raise
+        self._ended = not chunk
+        return chunk
 
 
 def _declared_length(response: requests.Response) -> int | None:

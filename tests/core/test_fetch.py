@@ -7,8 +7,9 @@ import ipaddress
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
 
 import pytest
 import requests
@@ -17,6 +18,8 @@ from core.errors import OriginNotAllowed, PayloadTooLarge, UpstreamError, Upstre
 from core.fetch import Fetcher, FetchPolicy
 
 PAYLOAD = bytes(range(256)) * 4096  # 1 MiB
+# Longer than a few of the fetcher's 1 MiB chunks and ending inside one.
+LARGE_PAYLOAD = hashlib.sha256(b"large").digest() * (112 * 1024 + 5)
 
 
 class _Peer(BaseHTTPRequestHandler):
@@ -27,6 +30,8 @@ class _Peer(BaseHTTPRequestHandler):
         seen_headers.append(dict(self.headers))
         if self.path == "/file":
             self._send(200, PAYLOAD)
+        elif self.path == "/large":
+            self._send(200, LARGE_PAYLOAD)
         elif self.path == "/redirect":
             self.send_response(302)
             self.send_header("Location", "http://169.254.169.254/latest/meta-data/")
@@ -111,14 +116,45 @@ def test_stream_hands_over_the_body_as_it_arrives(peer: str) -> None:
     assert body.file.closed
 
 
-def test_a_stream_cut_off_before_its_content_length_is_interrupted_on_every_read(peer: str) -> None:
+@pytest.mark.parametrize("sizes", [[1000, 1 << 20, 3 << 20, -1], [1 << 20] * 5, [777_777] * 6, [-1]],
+                         ids=["mixed", "chunk-sized", "odd", "all"])
+def test_stream_reads_of_any_size_give_the_body_in_order(peer: str, sizes: list[int]) -> None:
+    pieces: list[bytes] = []
+    with _fetcher(peer).stream(peer + "/large", digest=True) as body:
+        for size in sizes:
+            piece = body.file.read(size)
+            expected = len(LARGE_PAYLOAD) - sum(len(piece) for piece in pieces)
+            assert len(piece) == (expected if size < 0 else min(size, expected))
+            pieces.append(piece)
+        assert body.file.read(10) == b""
+    assert b"".join(pieces) == LARGE_PAYLOAD
+    assert body.sha256 == hashlib.sha256(LARGE_PAYLOAD).hexdigest()
+
+
+def test_stream_fills_a_reused_buffer(peer: str) -> None:
+    received = bytearray()
+    buffer = bytearray(300_000)
+    with _fetcher(peer).stream(peer + "/large") as body:
+        file: Any = body.file  # a BinaryIO that also reads into a buffer
+        while count := file.readinto(buffer):
+            received += buffer[:count]
+    assert received == LARGE_PAYLOAD
+
+
+@pytest.mark.parametrize("read", [lambda file: file.read(64 << 10), lambda file: file.read(),
+                                  lambda file: file.read1(), lambda file: file.readinto(bytearray(5000))],
+                         ids=["read", "read-all", "read1", "readinto"])
+def test_a_stream_cut_off_before_its_content_length_is_interrupted_on_every_read(
+        peer: str, read: Callable[[Any], object]) -> None:
     with _fetcher(peer).stream(peer + "/cut") as body:
         with pytest.raises(UpstreamInterrupted, match="broke off"):
-            while body.file.read(64 << 10):
+            while read(body.file):
                 pass
         # A caller that goes on reading never sees an end of file it could take for the end.
         with pytest.raises(UpstreamInterrupted):
             body.file.read(64 << 10)
+        with pytest.raises(UpstreamInterrupted):
+            read(body.file)
         assert body.size < len(PAYLOAD)
 
 

@@ -7,7 +7,6 @@ folder is fsynced: a reader sees a whole blob or none. Keys are chosen by Docbri
 
 from __future__ import annotations
 
-import hashlib
 import os
 import re
 import time
@@ -15,6 +14,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO
 
+from core.digests import StreamingSha256
 from core.errors import NotFound, PayloadTooLarge, StorageUnavailable
 from core.files import write_atomically
 from storage.types import StoredBlob
@@ -35,7 +35,6 @@ class LocalBlobStore:
         return self.root / key[0:2] / key[2:4] / key
 
     def put(self, key: str, content: BinaryIO, *, max_bytes: int | None = None) -> StoredBlob:
-        digest = hashlib.sha256()
         size = 0
 
         def chunks() -> Iterator[bytes]:
@@ -47,8 +46,9 @@ class LocalBlobStore:
                 digest.update(chunk)
                 yield chunk
 
-        write_atomically(self._path(key), chunks(), temporary=self._tmp / f"{key}.part", drop_cached=True)
-        return StoredBlob(key=key, size=size, sha256=digest.hexdigest())
+        with StreamingSha256() as digest:
+            write_atomically(self._path(key), chunks(), temporary=self._tmp / f"{key}.part", drop_cached=True)
+            return StoredBlob(key=key, size=size, sha256=digest.hexdigest())
 
     def open(self, key: str) -> BinaryIO:
         try:

@@ -13,7 +13,6 @@ autoindex_format json;`` and listing reads those JSON indexes instead (see docs/
 
 from __future__ import annotations
 
-import hashlib
 import io
 import os
 import re
@@ -30,6 +29,7 @@ import requests
 import urllib3
 from defusedxml import ElementTree
 
+from core.digests import StreamingSha256
 from core.errors import NotFound, PayloadTooLarge, StorageUnavailable
 from storage.types import StoredBlob
 
@@ -115,7 +115,13 @@ class WebDavBlobStore:
         temporary = f"{TEMPORARY_FOLDER}/{key}.{uuid.uuid4().hex[:8]}.part"
         # The folder must exist before the body goes out: a streamed body cannot be sent twice.
         self._ensure_temporary_folder()
-        counter = _CountingReader(content, max_bytes)
+        with StreamingSha256() as digest:
+            counter = _CountingReader(content, max_bytes, digest)
+            self._send_blob(temporary, final, counter)
+            return StoredBlob(key=key, size=counter.size, sha256=digest.hexdigest())
+
+    def _send_blob(self, temporary: str, final: str, counter: _CountingReader) -> None:
+        """The body PUT under `temporary`, then moved to `final`; a failure removes `temporary`."""
         try:
             response = self._request("PUT", self._url(temporary), data=counter.chunks())
             if response.status_code not in (200, 201, 204):
@@ -127,7 +133,6 @@ class WebDavBlobStore:
                 # The body failed (a client went away, the size cap): say that, not "server down".
                 raise counter.failure from None
             raise
-        return StoredBlob(key=key, size=counter.size, sha256=counter.digest.hexdigest())
 
     def _ensure_temporary_folder(self) -> None:
         if not self._temporary_ready:
@@ -290,11 +295,11 @@ def _http_date(value: Any) -> datetime | None:
 class _CountingReader:
     """Feeds `content` to requests in chunks, hashing, counting and enforcing the size cap."""
 
-    def __init__(self, content: BinaryIO, max_bytes: int | None) -> None:
+    def __init__(self, content: BinaryIO, max_bytes: int | None, digest: StreamingSha256) -> None:
         self.content = content
         self.max_bytes = max_bytes
         self.size = 0
-        self.digest = hashlib.sha256()
+        self.digest = digest
         self.failure: BaseException | None = None
 
     def chunks(self) -> Iterator[bytes]:

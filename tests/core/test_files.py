@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+import core.files
 from core.files import make_folders_durably, write_atomically
 
 
@@ -105,3 +106,40 @@ def test_a_file_written_with_drop_cached_is_whole_on_disk_and_out_of_the_page_ca
         pytest.skip("this kernel keeps no written pages cached, so there is nothing to drop")
     assert resident_bytes(dropped) == 0
     assert dropped.read_bytes() == contents
+
+
+def test_a_large_file_is_handed_to_writeback_in_steps_before_its_fsync(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(core.files, "WRITEBACK_BYTES", 100_000)
+    events: list[tuple[str, int, int]] = []
+    real_advise, real_fsync = os.posix_fadvise, os.fsync
+
+    def recording_advise(descriptor: int, offset: int, length: int, advice: int) -> None:
+        events.append(("advise", offset, length))
+        real_advise(descriptor, offset, length, advice)
+
+    def recording_fsync(descriptor: int) -> None:
+        events.append(("fsync", 0, 0))
+        real_fsync(descriptor)
+
+    monkeypatch.setattr(os, "posix_fadvise", recording_advise)
+    monkeypatch.setattr(os, "fsync", recording_fsync)
+    contents = os.urandom(450_000)
+    target = tmp_path / "blob"
+
+    write_atomically(target, [contents[start:start + 60_000] for start in range(0, len(contents), 60_000)],
+                     drop_cached=True)
+
+    assert target.read_bytes() == contents
+    before_fsync = events[:events.index(("fsync", 0, 0))]
+    # Each step starts where the one before ended, once at least WRITEBACK_BYTES more were written.
+    assert before_fsync == [("advise", 0, 120_000), ("advise", 120_000, 120_000),
+                            ("advise", 240_000, 120_000)]
+    assert ("advise", 0, 0) in events[events.index(("fsync", 0, 0)):]
+
+
+def test_a_file_written_without_drop_cached_is_never_advised(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    advised: list[int] = []
+    monkeypatch.setattr(os, "posix_fadvise", lambda *arguments: advised.append(1))
+    write_atomically(tmp_path / "kept", [os.urandom(1 << 20)] * 12)
+    assert not advised

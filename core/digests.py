@@ -25,9 +25,13 @@ class StreamingSha256:
         self._seen = 0
         self._queue: queue.Queue[bytes | None] | None = None
         self._thread: threading.Thread | None = None
+        self._finished = False
+        self._failure: BaseException | None = None
 
     def update(self, chunk: bytes | bytearray | memoryview) -> None:
-        self._seen += len(chunk)
+        if self._finished:
+            raise ValueError("the digest was already taken")
+        self._seen += chunk.nbytes if isinstance(chunk, memoryview) else len(chunk)
         if self._queue is None and self._seen <= self._inline_bytes:
             self._digest.update(chunk)
             return
@@ -41,13 +45,21 @@ class StreamingSha256:
     def _hash_queued(self) -> None:
         assert self._queue is not None
         while (chunk := self._queue.get()) is not None:
-            self._digest.update(chunk)
+            if self._failure is not None:
+                continue  # keep taking chunks, so that the feeding thread never blocks
+            try:
+                self._digest.update(chunk)
+            except BaseException as error:  # noqa: BLE001 - raised again in the caller's thread
+                self._failure = error
 
     def hexdigest(self) -> str:
         self._finish()
+        if self._failure is not None:
+            raise self._failure
         return self._digest.hexdigest()
 
     def _finish(self) -> None:
+        self._finished = True
         if self._thread is not None:
             assert self._queue is not None
             self._queue.put(None)

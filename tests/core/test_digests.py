@@ -49,3 +49,32 @@ def test_leaving_early_on_an_error_stops_the_hashing_thread() -> None:
         assert _hashing_threads()
         raise OSError("the client went away")
     assert not _hashing_threads()
+
+
+def test_feeding_after_the_digest_was_taken_is_refused() -> None:
+    with StreamingSha256() as digest:
+        digest.update(b"abc")
+        digest.hexdigest()
+        with pytest.raises(ValueError, match="already taken"):
+            digest.update(b"d")
+
+
+class _BrokenSha256:
+    def __init__(self) -> None:
+        self.hashed = 0
+
+    def update(self, chunk: bytes) -> None:
+        self.hashed += len(chunk)
+        if self.hashed > 2 << 20:
+            raise MemoryError("no room to hash")
+
+
+def test_a_failure_in_the_hashing_thread_never_blocks_the_feeder_and_is_raised_by_hexdigest(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(hashlib, "sha256", _BrokenSha256)
+    with StreamingSha256(inline_bytes=0, queued_chunks=1) as digest:
+        for _ in range(40):  # far more chunks than the queue holds
+            digest.update(CHUNKS[2])
+        with pytest.raises(MemoryError):
+            digest.hexdigest()
+    assert not _hashing_threads()

@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import hashlib
 import os
+import threading
 import uuid
 from collections.abc import Callable, Iterator
 
 import pytest
 
 from core.fetch import Fetcher
+from server.services import services_of
+from storage.local.blobs import LocalBlobStore
 from tests.onlyoffice.conftest import Docbridge
 from tests.onlyoffice.ds_standin import DocumentServerStandIn
 from tests.onlyoffice.flaky_proxy import FlakyProxy
@@ -44,12 +47,14 @@ def _with_webdav(start: Callable[..., Docbridge], ds: DocumentServerStandIn, url
     return start(ds.base, _storage={"backend": "webdav", "webdav_url": url})
 
 
+# 1 MiB is hashed as it arrives; 24 MiB, cut after 12, also by the hashing thread.
+@pytest.mark.parametrize("size", [1 << 20, 24 << 20], ids=["1MiB", "24MiB"])
 def test_a_download_cut_off_by_the_network_is_retried_and_stores_only_the_whole_file(
-        docbridge: Docbridge, ds: DocumentServerStandIn) -> None:
+        docbridge: Docbridge, ds: DocumentServerStandIn, size: int) -> None:
     alice = docbridge.user("alice")
     file_id = docbridge.upload(alice, "Report.docx", b"PK-v1")
     session = ds.open(docbridge.open_config(alice, file_id))
-    edited = b"PK-v2 " + bytes(range(256)) * 4096
+    edited = b"PK-v2 " + bytes(range(256)) * (size // 256)
     ds.edit(session.key, alice.id, edited)
     ds.cut_next_downloads = 1
     record = ds.close(session.key, alice.id)
@@ -57,7 +62,11 @@ def test_a_download_cut_off_by_the_network_is_retried_and_stores_only_the_whole_
     # Half of the file arrived the first time: nothing of it is kept, and the DS is asked to retry.
     assert record.answers == [(503, {"error": 1}), (200, {"error": 0})]
     assert [v["version"] for v in docbridge.versions(alice, file_id)] == [1, 2]
+    assert docbridge.versions(alice, file_id)[1]["sha256"] == hashlib.sha256(edited).hexdigest()
     assert docbridge.content(alice, file_id) == edited
+    blobs = services_of(docbridge.app).blobs
+    assert isinstance(blobs, LocalBlobStore) and not list((blobs.root / "tmp").iterdir())
+    assert not [thread for thread in threading.enumerate() if thread.name == "sha256"]
 
 
 def test_a_large_save_is_streamed_into_storage_byte_exact(

@@ -7,8 +7,6 @@ import queue
 import threading
 from types import TracebackType
 
-MIB = 1024 * 1024
-
 
 class StreamingSha256:
     """The SHA-256 of chunks fed in order. The first `inline_bytes` are hashed in the
@@ -18,7 +16,7 @@ class StreamingSha256:
 
     Use as a context manager: leaving it early (an error) stops the thread."""
 
-    def __init__(self, *, inline_bytes: int = 8 * MIB, queued_chunks: int = 8) -> None:
+    def __init__(self, *, inline_bytes: int = 8 * 1024 * 1024, queued_chunks: int = 8) -> None:
         self._digest = hashlib.sha256()
         self._inline_bytes = inline_bytes
         self._queued_chunks = queued_chunks

@@ -137,7 +137,6 @@ class _ChunkFile(io.BufferedIOBase):
         self._chunks = chunks
         self._pending = b""
         self._offset = 0
-        self._ended = False
         self._failure: BaseException | None = None
 
     def readable(self) -> bool:
@@ -163,33 +162,28 @@ class _ChunkFile(io.BufferedIOBase):
 
     def read(self, size: int | None = -1) -> bytes:
         """`size` bytes, fewer only at the end (all that is left when `size` is negative)."""
-        first = self.read1(size)
-        if not first or (size is not None and 0 <= size == len(first)):
-            return first
-        pieces = [first]
-        wanted = -1 if size is None or size < 0 else size - len(first)
+        wanted = -1 if size is None else size
+        pieces: list[bytes] = []
         while wanted != 0 and (piece := self.read1(wanted)):
             pieces.append(piece)
-            wanted = wanted - len(piece) if wanted > 0 else wanted
-        return b"".join(pieces)
+            if wanted > 0:
+                wanted -= len(piece)
+        return pieces[0] if len(pieces) == 1 else b"".join(pieces)
 
     def readinto(self, buffer: Any) -> int:
-        data = self.read(len(memoryview(buffer).cast("B")))
-        buffer[:len(data)] = data
+        view = memoryview(buffer).cast("B")
+        data = self.read(len(view))
+        view[:len(data)] = data
         return len(data)
 
     def _next_chunk(self) -> bytes:
         if self._failure is not None:
             raise self._failure
-        if self._ended:
-            return b""
         try:
-            chunk = next(self._chunks, b"")
+            return next(self._chunks, b"")  # an ended generator stays ended
         except BaseException as error:
             self._failure = error
             raise
-        self._ended = not chunk
-        return chunk
 
 
 def _declared_length(response: requests.Response) -> int | None:

@@ -40,7 +40,7 @@ from core.filetypes import guess_mimetype
 from core.ids import ResourceId, new_opaque_id
 from storage.interface import BlobStore
 from storage.lock_rules import Operation, decide_write, describe, holder_of, shown_lock_id
-from storage.metadata.database import is_postgresql, now_utc, read_connection, utc, write_transaction
+from storage.metadata.database import cached_read, is_postgresql, now_utc, read_connection, utc, write_transaction
 from storage.metadata.locks import active_among, read_record
 from storage.metadata.schema import attachments, nodes, pending_blobs, spaces, versions
 from storage.names import free_name, validate_name
@@ -194,20 +194,22 @@ class StorageService:
     # --- reading ------------------------------------------------------------------------
 
     def stat(self, node_id: ResourceId) -> Node:
-        with read_connection(self.engine) as connection:
-            return self._stat(connection, node_id)
+        return cached_read(self.engine, ("node", node_id), lambda connection: self._stat(connection, node_id))
 
     def stat_with_parent(self, node_id: ResourceId) -> tuple[Node, Node | None]:
         if node_id.storage_id != self.storage_id:
             raise NotFound("no such file or folder")
-        with read_connection(self.engine) as connection:
+
+        def load(connection: Connection) -> tuple[Node, Node | None]:
             row = connection.execute(
                 _NODE_AND_PARENT_BY_ID, {"node_id": node_id.opaque_id, "space_id": node_id.space_id}
             ).first()
-        if row is None:
-            raise NotFound("no such file or folder")
-        parent_found = getattr(row, _PARENT_PREFIX + "id") is not None
-        return self._node(row), self._node(row, _PARENT_PREFIX) if parent_found else None
+            if row is None:
+                raise NotFound("no such file or folder")
+            parent_found = getattr(row, _PARENT_PREFIX + "id") is not None
+            return self._node(row), self._node(row, _PARENT_PREFIX) if parent_found else None
+
+        return cached_read(self.engine, ("node and parent", node_id), load)
 
     def _stat(self, connection: Connection, node_id: ResourceId, *, for_update: bool = False) -> Node:
         if node_id.storage_id != self.storage_id:
@@ -309,20 +311,24 @@ class StorageService:
 
     def version_blob(self, file_id: ResourceId, number: int | None = None) -> tuple[Version, str]:
         """The version and the key of its blob (for backends that can serve a blob directly)."""
-        with read_connection(self.engine) as connection:
-            if file_id.storage_id == self.storage_id:
-                found = connection.execute(
-                    _VERSION_OF_FILE, {"node_id": file_id.opaque_id, "space_id": file_id.space_id, "number": number}
-                ).first()
-                if found is not None:
-                    return self._version(found, file_id, found.file_current_version), found.blob_key
-            # Not found: read again step by step for the error that says which part is missing.
-            node = self._require_file(connection, file_id)
-            wanted = node.version if number is None else number
-            row = connection.execute(_VERSION_BY_NUMBER, {"node_id": file_id.opaque_id, "number": wanted}).first()
-            if row is None:
-                raise NotFound(f"no version {wanted}")
-            return self._version(row, file_id, node.version), row.blob_key
+        return cached_read(
+            self.engine, ("version", file_id, number), lambda connection: self._version_blob(connection, file_id, number)
+        )
+
+    def _version_blob(self, connection: Connection, file_id: ResourceId, number: int | None) -> tuple[Version, str]:
+        if file_id.storage_id == self.storage_id:
+            found = connection.execute(
+                _VERSION_OF_FILE, {"node_id": file_id.opaque_id, "space_id": file_id.space_id, "number": number}
+            ).first()
+            if found is not None:
+                return self._version(found, file_id, found.file_current_version), found.blob_key
+        # Not found: read again step by step for the error that says which part is missing.
+        node = self._require_file(connection, file_id)
+        wanted = node.version if number is None else number
+        row = connection.execute(_VERSION_BY_NUMBER, {"node_id": file_id.opaque_id, "number": wanted}).first()
+        if row is None:
+            raise NotFound(f"no version {wanted}")
+        return self._version(row, file_id, node.version), row.blob_key
 
     def _require_file(self, connection: Connection, file_id: ResourceId, *, for_update: bool = False) -> Node:
         node = self._stat(connection, file_id, for_update=for_update)

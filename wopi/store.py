@@ -8,10 +8,10 @@ on the ``wopi`` Alembic branch.
 from __future__ import annotations
 
 from sqlalchemy import Column, DateTime, String, Table, Text, bindparam, insert, select, update
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 
-from storage.metadata.database import now_utc, read_connection, write_transaction
+from storage.metadata.database import cached_read, now_utc, write_transaction
 from storage.metadata.schema import new_metadata
 
 MAX_USER_INFO_CHARS = 1024
@@ -47,9 +47,11 @@ class UserInfoStore:
         self.engine = engine
 
     def get(self, user_id: str) -> str | None:
-        with read_connection(self.engine) as connection:
+        def load(connection: Connection) -> str | None:
             row = connection.execute(_INFO_OF_USER, {"user_id": user_id}).first()
-        return None if row is None else str(row.info)
+            return None if row is None else str(row.info)
+
+        return cached_read(self.engine, ("wopi user info", user_id), load)
 
     def put(self, user_id: str, info: str) -> None:
         _upsert(self.engine, user_info, "user_id", user_id, {"info": info, "updated_at": now_utc()})

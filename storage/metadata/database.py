@@ -20,6 +20,14 @@ ends the shared transaction before the next read, so a request always reads its 
 Decisions that must hold against concurrent writers are made again inside the write
 transaction, never on a scope's reads alone.
 
+On SQLite a scope also answers the hottest reads (`cached_read`: a user, a file and its
+folder, a lock, a current version, the policies) from what the same pooled connection read
+before, as long as the database is unchanged since: ``PRAGMA data_version`` moves whenever
+another connection commits, and a commit on the connection itself empties its cache. The
+answers are therefore exactly those a fresh read would give in the scope's transaction; a
+CheckFileInfo or GetFile on an unchanged database reads no rows at all. PostgreSQL has no
+such counter, so there every read goes to the database.
+
 A write transaction may be asked not to be durable (`write_transaction(durable=False)`):
 it survives the process dying, not the machine losing power. Only records whose loss at
 a power cut is harmless go that way (a save's pending mark: `storage.service`).
@@ -31,16 +39,23 @@ import fcntl
 import os
 import threading
 import weakref
-from collections.abc import Iterator
+from collections import OrderedDict
+from collections.abc import Callable, Hashable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Connection, Engine
 
 WRITE_OPTION = "docbridge_write"
+# Where a pooled SQLite connection keeps its cached reads, and the data_version they are of.
+_READ_CACHE = "docbridge_read_cache"
+_READ_CACHE_VERSION = "docbridge_read_cache_version"
+READ_CACHE_ENTRIES = 512  # per pooled connection; a few hot users, files and locks each
+
+T = TypeVar("T")
 
 
 def make_engine(url: str) -> Engine:
@@ -86,21 +101,58 @@ def _dispose_after_fork(engine: Engine) -> None:
     os.register_at_fork(after_in_child=after_fork)
 
 
+class ReadCache:
+    """Answers read on one pooled SQLite connection, while its database stays unchanged;
+    the least recently used go first."""
+
+    def __init__(self) -> None:
+        self._answers: OrderedDict[Hashable, Any] = OrderedDict()
+
+    def get(self, key: Hashable, load: Callable[[], T]) -> T:
+        try:
+            answer: T = self._answers[key]
+        except KeyError:
+            answer = self._answers[key] = load()
+            if len(self._answers) > READ_CACHE_ENTRIES:
+                self._answers.popitem(last=False)
+            return answer
+        self._answers.move_to_end(key)
+        return answer
+
+
 class ReadScope:
     """The connections a request reads through, one per engine, opened on first use."""
 
     def __init__(self) -> None:
         self._connections: dict[Engine, Connection] = {}
         self._stale: set[Engine] = set()
+        # The read cache each SQLite connection's current transaction may answer from.
+        self._caches: dict[Engine, ReadCache] = {}
 
     def connection(self, engine: Engine) -> Connection:
         connection = self._connections.get(engine)
         if connection is None:
             connection = self._connections[engine] = reading_connection(engine)
         elif engine in self._stale and connection.in_transaction():
-            connection.rollback()
+            self._end_transaction(engine, connection)
         self._stale.discard(engine)
         return connection
+
+    def cache(self, engine: Engine) -> ReadCache | None:
+        """The cache valid in the scope's current transaction on `engine` (starting that
+        transaction if need be); None on PostgreSQL."""
+        connection = self.connection(engine)
+        if connection.dialect.name != "sqlite":
+            return None
+        cache = self._caches.get(engine)
+        if cache is None:
+            cache = self._caches[engine] = _read_cache_of(connection)
+        return cache
+
+    def _end_transaction(self, engine: Engine, connection: Connection) -> None:
+        connection.rollback()
+        # The next transaction may see other commits: its cache is found anew.
+        self._caches.pop(engine, None)
 
     def release_snapshot(self, engine: Engine) -> None:
         """End the read transaction on `engine`, if one is open; the next read starts anew.
@@ -111,7 +163,7 @@ class ReadScope:
         fdatasync and fsync on about half of all saves)."""
         connection = self._connections.get(engine)
         if connection is not None and connection.in_transaction():
-            connection.rollback()
+            self._end_transaction(engine, connection)
         self._stale.discard(engine)
 
     def committed(self, engine: Engine, connection: Connection) -> None:
@@ -119,6 +171,7 @@ class ReadScope:
             self._stale.add(engine)
 
     def close(self) -> None:
+        self._caches = {}
         connections, self._connections = self._connections, {}
         for connection in connections.values():
             connection.close()
@@ -161,6 +214,36 @@ def read_connection(engine: Engine) -> Iterator[Connection]:
         yield connection
 
 
+def cached_read(engine: Engine, key: Hashable, load: Callable[[Connection], T]) -> T:
+    """`load`'s answer, read through `read_connection`; inside a read scope on SQLite, the
+    answer the same connection gave for `key` while the database has not changed since
+    (see the module's note). Exceptions are not kept: a read that failed is tried again.
+    `key` must name everything the answer depends on; the answer must be immutable."""
+    scope = _read_scope.get()
+    cache = scope.cache(engine) if scope is not None else None
+    with read_connection(engine) as connection:
+        if cache is None:
+            return load(connection)
+        return cache.get(key, lambda: load(connection))
+
+
+def _read_cache_of(connection: Connection) -> ReadCache:
+    """The connection's read cache, emptied first when another connection committed since
+    it was filled. Runs in the transaction the reads will see (it starts it if need be)."""
+    version = connection.exec_driver_sql("PRAGMA data_version").scalar()
+    info = connection.info
+    cache = info.get(_READ_CACHE)
+    if cache is None or info.get(_READ_CACHE_VERSION) != version:
+        cache = info[_READ_CACHE] = ReadCache()
+        info[_READ_CACHE_VERSION] = version
+    return cache
+
+
+def _forget_cached_reads(connection: Connection) -> None:
+    """A connection's own commits leave its data_version as it was: drop what it cached."""
+    connection.info.pop(_READ_CACHE, None)
+
+
 def reading_connection(engine: Engine) -> Connection:
     """A pooled connection for reads only (see the module's note on PostgreSQL)."""
     connection = engine.connect()
@@ -170,6 +253,7 @@ def reading_connection(engine: Engine) -> Connection:
 
 
 def _end_scoped_reads_after_commit(connection: Connection) -> None:
+    _forget_cached_reads(connection)
     scope = _read_scope.get()
     if scope is not None:
         scope.committed(connection.engine, connection)

@@ -24,7 +24,7 @@ from sqlalchemy.exc import IntegrityError
 from core.events import EventBus, LockChanged
 from core.ids import ResourceId
 from storage.lock_rules import LockRecord
-from storage.metadata.database import is_postgresql, now_utc, read_connection, utc, write_transaction
+from storage.metadata.database import cached_read, is_postgresql, now_utc, read_connection, utc, write_transaction
 from storage.metadata.schema import locks, nodes
 from storage.types import Lock, LockKind
 
@@ -78,8 +78,7 @@ class LockStore:
         self.storage_id = storage_id
 
     def record(self, file_id: ResourceId) -> LockRecord | None:
-        with read_connection(self.engine) as connection:
-            return read_record(connection, file_id)
+        return cached_read(self.engine, ("lock", file_id), lambda connection: read_record(connection, file_id))
 
     def get(self, file_id: ResourceId, now: datetime | None = None) -> Lock | None:
         """The lock holding now, None when the file is unlocked."""

@@ -10,13 +10,13 @@ from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import delete, insert, select, update
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 
 from core.errors import AlreadyExists, NotFound
 from core.ids import new_opaque_id
 from core.policy import Rule, make_rule
-from storage.metadata.database import now_utc, read_connection, write_transaction
+from storage.metadata.database import cached_read, now_utc, read_connection, write_transaction
 from storage.metadata.schema import policies
 
 
@@ -58,9 +58,10 @@ class PolicyStore:
         }
 
     def list(self) -> list[Rule]:
-        with read_connection(self.engine) as connection:
-            rows = connection.execute(_ALL_RULES)
-            return [self._rule(row) for row in rows]
+        def load(connection: Connection) -> tuple[Rule, ...]:
+            return tuple(self._rule(row) for row in connection.execute(_ALL_RULES))
+
+        return list(cached_read(self.engine, ("policies",), load))
 
     def get(self, rule_id: str) -> Rule:
         with read_connection(self.engine) as connection:

@@ -11,12 +11,19 @@ import time
 from typing import Any
 
 from sqlalchemy import bindparam, delete, func, insert, or_, select, update
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 
 from core.errors import AlreadyExists, BadRequest, NotFound
 from core.ids import ResourceId, new_opaque_id
-from storage.metadata.database import LIKE_ESCAPE, contains_pattern, now_utc, read_connection, write_transaction
+from storage.metadata.database import (
+    LIKE_ESCAPE,
+    cached_read,
+    contains_pattern,
+    now_utc,
+    read_connection,
+    write_transaction,
+)
 from storage.metadata.passwords import PasswordHasher
 from storage.metadata.schema import spaces, user_tokens, users
 from storage.service import StorageService
@@ -121,11 +128,13 @@ class UserStore:
         return self.get(user_id)
 
     def get(self, user_id: str) -> User:
-        with read_connection(self.engine) as connection:
+        def load(connection: Connection) -> User:
             row = connection.execute(_USER_BY_ID, {"user_id": user_id}).first()
-        if row is None:
-            raise NotFound("no such user")
-        return self._user(row)
+            if row is None:
+                raise NotFound("no such user")
+            return self._user(row)
+
+        return cached_read(self.engine, ("user", user_id), load)
 
     def find(self, user_id: str) -> User | None:
         try:

@@ -1,6 +1,8 @@
-"""One lock for every writer across two Docbridge instances on one PostgreSQL: what one
-instance grants, the other enforces, whatever path the writer takes (WOPI, ONLYOFFICE, the
-file API), and a lock taken on one instance while a save streams into the other refuses it."""
+"""One lock for every writer across two Docbridge instances on one database (PostgreSQL, and
+SQLite as two gunicorn workers share it): what one instance grants, the other enforces,
+whatever path the writer takes (WOPI, ONLYOFFICE, the file API), and a lock taken on one
+instance while a save streams into the other refuses it. On SQLite this also holds the
+other instance to reading what was committed, not what its read cache kept."""
 
 from __future__ import annotations
 
@@ -50,16 +52,17 @@ def ds() -> Iterator[DocumentServerStandIn]:
         yield stand_in
 
 
-@pytest.fixture
-def pair(make_app: Callable[..., Flask], pg_url: str, ds: DocumentServerStandIn) -> Iterator[Pair]:
+@pytest.fixture(params=["postgresql", "sqlite"])
+def pair(request: pytest.FixtureRequest, make_app: Callable[..., Flask], ds: DocumentServerStandIn) -> Iterator[Pair]:
     """Two instances on one database and one data directory (blobs, instance secret)."""
+    database = {"database_url": request.getfixturevalue("pg_url")} if request.param == "postgresql" else {}
     with ExitStack() as stack:
         wopi_client = stack.enter_context(serve(WopiClientStandIn()))
         instances = []
         for _ in range(2):
             port = free_port()
             base = f"http://127.0.0.1:{port}"
-            app = make_app(database_url=pg_url, **site_settings(ds, wopi_client, base))
+            app = make_app(**database, **site_settings(ds, wopi_client, base))
             stack.enter_context(serve_wsgi(app, port))
             instances.append(Docbridge(app, base, app.test_client()))
         alice = instances[0].user("alice")
@@ -180,3 +183,27 @@ def test_instances_list_and_release_the_same_locks(pair: Pair) -> None:
     assert first.app.test_cli_runner().invoke(args=["lock", "list"]).output == "no file is locked\n"
     answer = first.client.put(f"/api/v1/containers/{alice.home_id}/files/notes.docx", data=b"v2", headers=basic_auth("alice", "secret"))
     assert answer.status_code == 200
+
+
+def test_what_one_instance_commits_is_what_the_others_next_check_file_info_and_get_file_see(pair: Pair) -> None:
+    first, second, alice = pair.first, pair.second, pair.alice
+    file_id = first.upload(alice, "memo.docx", b"v1")
+    reader = pair.wopi(second, file_id)
+    before = reader.check_file_info().get_json()
+    assert (before["BaseFileName"], before["Version"], before["UserCanWrite"]) == ("memo.docx", "1", True)
+    assert reader.get_file().data == b"v1"
+
+    writer = pair.wopi(first, file_id)
+    assert writer.lock("L").status_code == 200
+    assert writer.put_file(b"version two", lock="L").status_code == 200
+    assert writer.post("PUT_USER_INFO", data=b"theme=dark").status_code == 200
+    after = reader.check_file_info().get_json()
+    assert (after["Version"], after["Size"], after["UserInfo"]) == ("2", len(b"version two"), "theme=dark")
+    assert reader.get_file().data == b"version two"
+    assert writer.unlock("L").status_code == 200
+
+    renamed = first.client.patch(f"/api/v1/files/{file_id}", json={"name": "minutes.docx"}, headers=alice.auth)
+    assert renamed.status_code == 200
+    assert reader.check_file_info().get_json()["BaseFileName"] == "minutes.docx"
+    assert first.client.delete(f"/api/v1/files/{file_id}", headers=alice.auth).status_code in (200, 204)
+    assert reader.check_file_info().status_code == 404

@@ -20,13 +20,17 @@ ends the shared transaction before the next read, so a request always reads its 
 Decisions that must hold against concurrent writers are made again inside the write
 transaction, never on a scope's reads alone.
 
-On SQLite a scope also answers the hottest reads (`cached_read`: a user, a file and its
-folder, a lock, a current version, the policies) from what the same pooled connection read
-before, as long as the database is unchanged since: ``PRAGMA data_version`` moves whenever
-another connection commits, and a commit on the connection itself empties its cache. The
-answers are therefore exactly those a fresh read would give in the scope's transaction; a
-CheckFileInfo or GetFile on an unchanged database reads no rows at all. PostgreSQL has no
-such counter, so there every read goes to the database.
+A scope also answers the hottest reads (`cached_read`: a user, a file and its folder, a
+lock, a current version, the policies) from what the same pooled connection read before, as
+long as the database is unchanged since. On SQLite ``PRAGMA data_version`` tells: it moves
+whenever another connection commits, and a commit on the connection itself empties its
+cache. On PostgreSQL the snapshot does (``pg_current_snapshot()``): every transaction that
+wrote has an id, and until one commits the snapshot stays equal to the last, in xmin, xmax
+and the ids in progress; once it differs it never comes back. So the answers are exactly
+those a fresh read at the scope's first read would give, one state per request on both
+databases, and a CheckFileInfo or GetFile on an unchanged database reads no rows at all:
+one statement (SQLite: the pragma; PostgreSQL: the snapshot) where it used to read four or
+five.
 
 A write transaction may be asked not to be durable (`write_transaction(durable=False)`):
 it survives the process dying, not the machine losing power. Only records whose loss at
@@ -50,7 +54,7 @@ from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Connection, Engine
 
 WRITE_OPTION = "docbridge_write"
-# Where a pooled SQLite connection keeps its cached reads, and the data_version they are of.
+# Where a pooled connection keeps its cached reads, and the database state they are of.
 _READ_CACHE = "docbridge_read_cache"
 _READ_CACHE_VERSION = "docbridge_read_cache_version"
 READ_CACHE_ENTRIES = 512  # per pooled connection; a few hot users, files and locks each
@@ -102,8 +106,8 @@ def _dispose_after_fork(engine: Engine) -> None:
 
 
 class ReadCache:
-    """Answers read on one pooled SQLite connection, while its database stays unchanged;
-    the least recently used go first."""
+    """Answers read on one pooled connection, while its database stays unchanged; the least
+    recently used go first."""
 
     def __init__(self) -> None:
         self._answers: OrderedDict[Hashable, Any] = OrderedDict()
@@ -126,32 +130,31 @@ class ReadScope:
     def __init__(self) -> None:
         self._connections: dict[Engine, Connection] = {}
         self._stale: set[Engine] = set()
-        # The read cache each SQLite connection's current transaction may answer from.
+        # The read cache each engine's reads may answer from, until the state they see moves.
         self._caches: dict[Engine, ReadCache] = {}
 
     def connection(self, engine: Engine) -> Connection:
         connection = self._connections.get(engine)
         if connection is None:
             connection = self._connections[engine] = reading_connection(engine)
-        elif engine in self._stale and connection.in_transaction():
+        elif engine in self._stale:
             self._end_transaction(engine, connection)
         self._stale.discard(engine)
         return connection
 
-    def cache(self, engine: Engine) -> ReadCache | None:
-        """The cache valid in the scope's current transaction on `engine` (starting that
-        transaction if need be); None on PostgreSQL."""
+    def cache(self, engine: Engine) -> ReadCache:
+        """The cache valid for the state the scope reads on `engine` (on SQLite, starting
+        the scope's transaction if need be)."""
         connection = self.connection(engine)
-        if connection.dialect.name != "sqlite":
-            return None
         cache = self._caches.get(engine)
         if cache is None:
             cache = self._caches[engine] = _read_cache_of(connection)
         return cache
 
     def _end_transaction(self, engine: Engine, connection: Connection) -> None:
-        connection.rollback()
-        # The next transaction may see other commits: its cache is found anew.
+        if connection.in_transaction():
+            connection.rollback()
+        # The next reads may see other commits (and the request's own): the cache is found anew.
         self._caches.pop(engine, None)
 
     def release_snapshot(self, engine: Engine) -> None:
@@ -162,7 +165,7 @@ class ReadScope:
         own snapshot made the WAL grow and every later commit run a checkpoint (an extra
         fdatasync and fsync on about half of all saves)."""
         connection = self._connections.get(engine)
-        if connection is not None and connection.in_transaction():
+        if connection is not None:
             self._end_transaction(engine, connection)
         self._stale.discard(engine)
 
@@ -215,22 +218,27 @@ def read_connection(engine: Engine) -> Iterator[Connection]:
 
 
 def cached_read(engine: Engine, key: Hashable, load: Callable[[Connection], T]) -> T:
-    """`load`'s answer, read through `read_connection`; inside a read scope on SQLite, the
-    answer the same connection gave for `key` while the database has not changed since
-    (see the module's note). Exceptions are not kept: a read that failed is tried again.
-    `key` must name everything the answer depends on; the answer must be immutable."""
+    """`load`'s answer, read through `read_connection`; inside a read scope, the answer the
+    same connection gave for `key` while the database has not changed since (see the
+    module's note). Exceptions are not kept: a read that failed is tried again. `key` must
+    name everything the answer depends on; the answer must be immutable."""
     scope = _read_scope.get()
-    cache = scope.cache(engine) if scope is not None else None
-    with read_connection(engine) as connection:
-        if cache is None:
+    if scope is None:
+        with read_connection(engine) as connection:
             return load(connection)
+    cache = scope.cache(engine)
+    with read_connection(engine) as connection:
         return cache.get(key, lambda: load(connection))
 
 
+# What changes whenever any other connection commits, and only then.
+_STATE_OF_DATABASE = {"sqlite": "PRAGMA data_version", "postgresql": "SELECT pg_current_snapshot()::text"}
+
+
 def _read_cache_of(connection: Connection) -> ReadCache:
-    """The connection's read cache, emptied first when another connection committed since
-    it was filled. Runs in the transaction the reads will see (it starts it if need be)."""
-    version = connection.exec_driver_sql("PRAGMA data_version").scalar()
+    """The connection's read cache, emptied first when the database changed since it was
+    filled. On SQLite this runs in the transaction the reads will see (starting it)."""
+    version = connection.exec_driver_sql(_STATE_OF_DATABASE[connection.dialect.name]).scalar()
     info = connection.info
     cache = info.get(_READ_CACHE)
     if cache is None or info.get(_READ_CACHE_VERSION) != version:
@@ -240,7 +248,7 @@ def _read_cache_of(connection: Connection) -> ReadCache:
 
 
 def _forget_cached_reads(connection: Connection) -> None:
-    """A connection's own commits leave its data_version as it was: drop what it cached."""
+    """A connection's own commits leave SQLite's data_version as it was: drop what it cached."""
     connection.info.pop(_READ_CACHE, None)
 
 

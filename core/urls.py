@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
 from urllib.parse import urlsplit
 
 DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
+@lru_cache(maxsize=256)  # the same few bases and Origin headers, on every request
 def origin_of(url: str) -> str:
     """The origin of an absolute http(s) URL as a browser writes it (``Origin`` headers,
     CSP sources, ``postMessage`` targets): lower-case scheme and host, no credentials, the

@@ -23,7 +23,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import IO, Any, BinaryIO, cast
-from urllib.parse import quote, urlencode
+from urllib.parse import quote, quote_plus, urlencode
 
 from core.config import Settings
 from core.errors import (
@@ -294,7 +294,8 @@ class WopiHost:
 
     def host_urls(self, node: Node, app_name: str) -> HostUrls:
         base = self.settings.public_base
-        query = urlencode(sorted({"app": app_name, "contextRouteName": "files-spaces-personal", "fileId": str(node.id)}.items()))
+        # As urlencode would spell it, in a fixed order; built directly, as every CheckFileInfo does.
+        query = f"app={quote_plus(app_name)}&contextRouteName=files-spaces-personal&fileId={quote_plus(str(node.id))}"
         page = f"{base}/external?{query}"
         return HostUrls(view=page, edit=page, close=f"{base}/", brand=f"{base}/", post_message_origin=origin_of(base))
 

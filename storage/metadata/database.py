@@ -90,7 +90,8 @@ def _tune_sqlite(engine: Engine) -> None:
     @event.listens_for(engine, "begin")
     def on_begin(connection: Connection) -> None:
         immediate = connection.get_execution_options().get(WRITE_OPTION)
-        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+        # Straight to the driver: a statement through SQLAlchemy costs more than the BEGIN.
+        _driver_execute(connection, "BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
 def _dispose_after_fork(engine: Engine) -> None:
@@ -222,13 +223,13 @@ def cached_read(engine: Engine, key: Hashable, load: Callable[[Connection], T]) 
     same connection gave for `key` while the database has not changed since (see the
     module's note). Exceptions are not kept: a read that failed is tried again. `key` must
     name everything the answer depends on; the answer must be immutable."""
-    scope = _read_scope.get()
-    if scope is None:
+
+    def read() -> T:
         with read_connection(engine) as connection:
             return load(connection)
-    cache = scope.cache(engine)
-    with read_connection(engine) as connection:
-        return cache.get(key, lambda: load(connection))
+
+    scope = _read_scope.get()
+    return read() if scope is None else scope.cache(engine).get(key, read)
 
 
 # What changes whenever any other connection commits, and only then.
@@ -238,7 +239,9 @@ _STATE_OF_DATABASE = {"sqlite": "PRAGMA data_version", "postgresql": "SELECT pg_
 def _read_cache_of(connection: Connection) -> ReadCache:
     """The connection's read cache, emptied first when the database changed since it was
     filled. On SQLite this runs in the transaction the reads will see (starting it)."""
-    version = connection.exec_driver_sql(_STATE_OF_DATABASE[connection.dialect.name]).scalar()
+    if not connection.in_transaction():
+        connection.begin()  # on SQLite the BEGIN that the state and the reads share
+    version = _driver_execute(connection, _STATE_OF_DATABASE[connection.dialect.name]).fetchone()[0]
     info = connection.info
     cache = info.get(_READ_CACHE)
     if cache is None or info.get(_READ_CACHE_VERSION) != version:
@@ -338,7 +341,13 @@ def write_transaction(engine: Engine, *, durable: bool = True) -> Iterator[Conne
 def _set_sqlite_synchronous(connection: Connection, level: str) -> None:
     # Straight to the driver: through SQLAlchemy the PRAGMA would open a transaction, and
     # the setting is meant to hold for the whole of the one that follows.
-    connection.connection.driver_connection.execute(f"PRAGMA synchronous={level}")  # type: ignore[union-attr]
+    _driver_execute(connection, f"PRAGMA synchronous={level}")
+
+
+def _driver_execute(connection: Connection, statement: str) -> Any:
+    """Run `statement` on the driver's connection itself (sqlite3 and psycopg both have
+    ``execute``), past SQLAlchemy's events and result handling; answers the driver's cursor."""
+    return connection.connection.driver_connection.execute(statement)  # type: ignore[union-attr]
 
 
 def _restore_full_sync(connection: Connection) -> None:

@@ -133,6 +133,9 @@ class ReadScope:
         self._stale: set[Engine] = set()
         # The read cache each engine's reads may answer from, until the state they see moves.
         self._caches: dict[Engine, ReadCache] = {}
+        # Engines the request committed on: what any cache holds is older than its own write,
+        # so checking the state again would only cost a statement to learn that.
+        self._wrote: set[Engine] = set()
 
     def connection(self, engine: Engine) -> Connection:
         connection = self._connections.get(engine)
@@ -143,9 +146,11 @@ class ReadScope:
         self._stale.discard(engine)
         return connection
 
-    def cache(self, engine: Engine) -> ReadCache:
+    def cache(self, engine: Engine) -> ReadCache | None:
         """The cache valid for the state the scope reads on `engine` (on SQLite, starting
-        the scope's transaction if need be)."""
+        the scope's transaction if need be); None once the request has written there."""
+        if engine in self._wrote:
+            return None
         connection = self.connection(engine)
         cache = self._caches.get(engine)
         if cache is None:
@@ -173,6 +178,7 @@ class ReadScope:
     def committed(self, engine: Engine, connection: Connection) -> None:
         if self._connections.get(engine) is not connection:
             self._stale.add(engine)
+            self._wrote.add(engine)
 
     def close(self) -> None:
         self._caches = {}
@@ -229,7 +235,8 @@ def cached_read(engine: Engine, key: Hashable, load: Callable[[Connection], T]) 
             return load(connection)
 
     scope = _read_scope.get()
-    return read() if scope is None else scope.cache(engine).get(key, read)
+    cache = scope.cache(engine) if scope is not None else None
+    return read() if cache is None else cache.get(key, read)
 
 
 # What changes whenever any other connection commits, and only then.

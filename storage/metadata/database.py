@@ -42,6 +42,7 @@ from __future__ import annotations
 import fcntl
 import os
 import threading
+import time
 import weakref
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Iterator
@@ -52,8 +53,11 @@ from typing import Any, TypeVar
 
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import DisconnectionError
 
 WRITE_OPTION = "docbridge_write"
+PING_AFTER_IDLE_SECONDS = 1.0
+_LAST_USED = "docbridge_last_used"
 # Where a pooled connection keeps its cached reads, and the database state they are of.
 _READ_CACHE = "docbridge_read_cache"
 _READ_CACHE_VERSION = "docbridge_read_cache_version"
@@ -69,7 +73,8 @@ def make_engine(url: str) -> Engine:
         engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
         _tune_sqlite(engine)
     else:
-        engine = create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10)
+        engine = create_engine(url, pool_size=5, max_overflow=10)
+        _ping_after_idle(engine)
     _dispose_after_fork(engine)
     event.listen(engine, "commit", _end_scoped_reads_after_commit)
     return engine
@@ -92,6 +97,33 @@ def _tune_sqlite(engine: Engine) -> None:
         immediate = connection.get_execution_options().get(WRITE_OPTION)
         # Straight to the driver: a statement through SQLAlchemy costs more than the BEGIN.
         _driver_execute(connection, "BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+def _ping_after_idle(engine: Engine) -> None:
+    """Ping a pooled PostgreSQL connection before use when it lay idle a while, as
+    ``pool_pre_ping`` would before every use; a dead one is replaced before anyone reads
+    through it. One back within `PING_AFTER_IDLE_SECONDS` was alive a moment ago: pinging it
+    cost every request a round trip (a CheckFileInfo's second of two, three of a save's).
+    A restart of the server takes longer than that, so what it cut is pinged and replaced."""
+
+    @event.listens_for(engine, "connect")
+    def connected(_dbapi_connection: Any, record: Any) -> None:
+        record.info[_LAST_USED] = time.monotonic()
+
+    @event.listens_for(engine, "checkin")
+    def checked_in(_dbapi_connection: Any, record: Any) -> None:
+        record.info[_LAST_USED] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def checked_out(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        last_used = record.info.get(_LAST_USED)
+        if last_used is not None and time.monotonic() - last_used < PING_AFTER_IDLE_SECONDS:
+            return
+        try:
+            engine.dialect.do_ping(dbapi_connection)
+        except Exception as error:
+            # The pool drops this connection and checks out a new one.
+            raise DisconnectionError(f"a pooled connection did not answer: {error}") from error
 
 
 def _dispose_after_fork(engine: Engine) -> None:

@@ -21,16 +21,17 @@ Decisions that must hold against concurrent writers are made again inside the wr
 transaction, never on a scope's reads alone.
 
 A scope also answers the hottest reads (`cached_read`: a user, a file and its folder, a
-lock, a current version, the policies) from what the same pooled connection read before, as
+lock, a current version, a WOPI client's user info, the policies) from what the same pooled connection read before, as
 long as the database is unchanged since. On SQLite ``PRAGMA data_version`` tells: it moves
 whenever another connection commits, and a commit on the connection itself empties its
 cache. On PostgreSQL the snapshot does (``pg_current_snapshot()``): every transaction that
 wrote has an id, and until one commits the snapshot stays equal to the last, in xmin, xmax
-and the ids in progress; once it differs it never comes back. So the answers are exactly
-those a fresh read at the scope's first read would give, one state per request on both
-databases, and a CheckFileInfo or GetFile on an unchanged database reads no rows at all:
-one statement (SQLite: the pragma; PostgreSQL: the snapshot) where it used to read four or
-five.
+and the ids in progress; once it differs it never comes back. So every answer is one a
+fresh read in the same request could have given (on SQLite the scope's one snapshot, on
+PostgreSQL the state at the check or later, as each statement there has its own snapshot
+anyway), and a CheckFileInfo or GetFile on an unchanged database reads no rows at all: one
+statement (SQLite: the pragma, after its BEGIN; PostgreSQL: the snapshot) where it used to
+read four or five.
 
 A write transaction may be asked not to be durable (`write_transaction(durable=False)`):
 it survives the process dying, not the machine losing power. Only records whose loss at
@@ -106,13 +107,11 @@ def _ping_after_idle(engine: Engine) -> None:
     cost every request a round trip (a CheckFileInfo's second of two, three of a save's).
     A restart of the server takes longer than that, so what it cut is pinged and replaced."""
 
-    @event.listens_for(engine, "connect")
-    def connected(_dbapi_connection: Any, record: Any) -> None:
+    def mark_used(_dbapi_connection: Any, record: Any) -> None:
         record.info[_LAST_USED] = time.monotonic()
 
-    @event.listens_for(engine, "checkin")
-    def checked_in(_dbapi_connection: Any, record: Any) -> None:
-        record.info[_LAST_USED] = time.monotonic()
+    event.listen(engine, "connect", mark_used)
+    event.listen(engine, "checkin", mark_used)
 
     @event.listens_for(engine, "checkout")
     def checked_out(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
@@ -271,7 +270,7 @@ def cached_read(engine: Engine, key: Hashable, load: Callable[[Connection], T]) 
     return read() if cache is None else cache.get(key, read)
 
 
-# What changes whenever any other connection commits, and only then.
+# What stays put while no other connection commits, and moves once one does.
 _STATE_OF_DATABASE = {"sqlite": "PRAGMA data_version", "postgresql": "SELECT pg_current_snapshot()::text"}
 
 

@@ -1,8 +1,8 @@
 """One lock for every writer across two Docbridge instances on one database (PostgreSQL, and
 SQLite as two gunicorn workers share it): what one instance grants, the other enforces,
 whatever path the writer takes (WOPI, ONLYOFFICE, the file API), and a lock taken on one
-instance while a save streams into the other refuses it. On SQLite this also holds the
-other instance to reading what was committed, not what its read cache kept."""
+instance while a save streams into the other refuses it. This also holds the other
+instance to reading what was committed, not what its read cache kept."""
 
 from __future__ import annotations
 

@@ -12,7 +12,8 @@ from storage.metadata.database import READ_CACHE_ENTRIES, ReadCache
 
 
 def test_the_least_recently_used_answer_goes_first_when_the_cache_is_full() -> None:
-    cache, loads = ReadCache(), list[int]()
+    cache = ReadCache()
+    loads: list[int] = []
 
     def loader(key: int) -> Callable[[], str]:
         def load() -> str:
